@@ -1,0 +1,70 @@
+#include "engine/progress.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+namespace mustfm {
+
+namespace {
+std::string format_seconds(double seconds) {
+  if (seconds < 60) return fmt::format("{:.0f}s", seconds);
+  long whole = static_cast<long>(seconds);
+  if (seconds < 3600) return fmt::format("{}m{:02}s", whole / 60, whole % 60);
+  return fmt::format("{:.1f}h", seconds / 3600);
+}
+}  // namespace
+
+Progress::Progress(Logger& logger, std::string label, std::int64_t total, double interval_seconds)
+    : logger_(logger),
+      label_(std::move(label)),
+      total_(total),
+      interval_seconds_(interval_seconds),
+      interactive_(isatty(STDERR_FILENO) == 1),
+      start_(std::chrono::steady_clock::now()),
+      last_report_(start_) {}
+
+Progress::~Progress() {
+  if (!finished_) finish();
+}
+
+std::string Progress::format_line(std::int64_t done, const std::string& detail) const {
+  double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
+  std::string line = fmt::format("{} {}", label_, done);
+  if (total_ > 0) line += fmt::format("/{} ({:.0f}%)", total_, 100.0 * done / total_);
+  line += fmt::format(", {:.3g}/s", rate);
+  if (total_ > 0 && rate > 0 && done < total_)
+    line += ", " + format_seconds(static_cast<double>(total_ - done) / rate) + " left";
+  if (!detail.empty()) line += ", " + detail;
+  return line;
+}
+
+void Progress::update(std::int64_t done, const std::string& detail) {
+  last_done_ = done;
+  auto now = std::chrono::steady_clock::now();
+  double since = std::chrono::duration<double>(now - last_report_).count();
+  if (interactive_) {
+    // A terminal can take frequent redraws, but not one per step of a fast loop.
+    if (since < 0.1) return;
+    std::fprintf(stderr, "\r\033[K%s", format_line(done, detail).c_str());
+    std::fflush(stderr);
+  } else {
+    if (since < interval_seconds_) return;
+    logger_.info("{}", format_line(done, detail));
+  }
+  last_report_ = now;
+}
+
+void Progress::finish(const std::string& detail) {
+  finished_ = true;
+  double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  if (interactive_) std::fprintf(stderr, "\r\033[K");
+  logger_.info("{} {} done in {}{}", label_, last_done_, format_seconds(elapsed),
+               detail.empty() ? "" : ", " + detail);
+}
+
+}  // namespace mustfm

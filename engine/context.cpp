@@ -24,10 +24,10 @@ Context::Context(const ContextOptions& options) : seed_(options.seed) {
     int devices = cuda_device_count();
     bool usable = devices > options.device_index;
     if (options.device == "cuda" && !usable)
-      throw InputError("backend.device is \"cuda\" but " + cuda_device_summary() +
-                       (devices > 0 ? " (device_index " + std::to_string(options.device_index) +
-                                          " out of range)"
-                                    : ""));
+      throw InputError(
+          "backend.device is \"cuda\" but " + cuda_device_summary() +
+          (devices > 0 ? " (device_index " + std::to_string(options.device_index) + " out of range)"
+                       : ""));
     exec_.backend = usable ? Backend::cuda : Backend::cpu;
   } else {
     throw InputError("backend.device must be \"auto\", \"cpu\" or \"cuda\", got \"" +

@@ -30,8 +30,7 @@ Progress::~Progress() {
 }
 
 std::string Progress::format_line(std::int64_t done, const std::string& detail) const {
-  double elapsed =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
   std::string line = fmt::format("{} {}", label_, done);
   if (total_ > 0) line += fmt::format("/{} ({:.0f}%)", total_, 100.0 * done / total_);
@@ -60,8 +59,7 @@ void Progress::update(std::int64_t done, const std::string& detail) {
 
 void Progress::finish(const std::string& detail) {
   finished_ = true;
-  double elapsed =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   if (interactive_) std::fprintf(stderr, "\r\033[K");
   logger_.info("{} {} done in {}{}", label_, last_done_, format_seconds(elapsed),
                detail.empty() ? "" : ", " + detail);

@@ -6,7 +6,9 @@
 
 namespace mustfm::testing {
 
-std::filesystem::path source_dir() { return MUSTFM_SOURCE_DIR; }
+std::filesystem::path source_dir() {
+  return MUSTFM_SOURCE_DIR;
+}
 
 std::filesystem::path shared_data_file(const std::string& relative) {
   return std::filesystem::path(MUSTFM_SHARED_DATA_DIR) / relative;
@@ -35,6 +37,8 @@ std::filesystem::path TempDir::write(const std::string& name, const std::string&
   return file;
 }
 
-bool cuda_device_available() { return mustfm::cuda_device_count() > 0; }
+bool cuda_device_available() {
+  return mustfm::cuda_device_count() > 0;
+}
 
 }  // namespace mustfm::testing

@@ -36,19 +36,18 @@ bool cuda_device_available();
 }  // namespace mustfm::testing
 
 // Skips a GPU test with a message when no CUDA device can be used.
-#define MUSTFM_SKIP_WITHOUT_CUDA()                                               \
-  do {                                                                           \
-    if (!::mustfm::testing::cuda_device_available())                             \
-      GTEST_SKIP() << "no CUDA device: " << ::mustfm::cuda_device_summary();     \
+#define MUSTFM_SKIP_WITHOUT_CUDA()                                           \
+  do {                                                                       \
+    if (!::mustfm::testing::cuda_device_available())                         \
+      GTEST_SKIP() << "no CUDA device: " << ::mustfm::cuda_device_summary(); \
   } while (0)
-
 
 // Skips the test when a shared dataset is absent (a clone without ../shared); fails under CI,
 // where the data is always laid out.
-#define MUSTFM_REQUIRE_SHARED_DATA(relative)                                             \
-  do {                                                                                   \
-    if (!std::filesystem::exists(::mustfm::testing::shared_data_file(relative))) {       \
-      if (::mustfm::testing::running_under_ci()) FAIL() << "missing " << (relative);     \
-      GTEST_SKIP() << "shared dataset not present: " << (relative);                      \
-    }                                                                                    \
+#define MUSTFM_REQUIRE_SHARED_DATA(relative)                                         \
+  do {                                                                               \
+    if (!std::filesystem::exists(::mustfm::testing::shared_data_file(relative))) {   \
+      if (::mustfm::testing::running_under_ci()) FAIL() << "missing " << (relative); \
+      GTEST_SKIP() << "shared dataset not present: " << (relative);                  \
+    }                                                                                \
   } while (0)

@@ -1,21 +1,135 @@
 #include "engine/cli/commands.h"
 
+#include <omp.h>
+
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
+#include <iostream>
 
+#include "engine/job_runner.h"
+#include "engine/synthetic.h"
+#include "io/job_parser.h"
+#include "io/table_writer.h"
+#include "kernels/common/backend.h"
 #include "kernels/common/error.h"
 
 namespace mustfm::cli {
 
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+// Options shared by the commands that take a job file.
+struct JobArguments {
+  std::string job_path;
+  JobOverrides overrides;
+  std::string output_dir;
+  std::string device;
+  std::string log_level;
+};
+
+void add_job_arguments(CLI::App& command, JobArguments& arguments, bool writes_outputs) {
+  command.add_option("job", arguments.job_path, "Job file (JSON, comments allowed)")->required();
+  command.add_option("--device", arguments.device, "Override backend.device: auto, cpu, cuda");
+  command.add_option("--log-level", arguments.log_level, "Override output.log_level");
+  if (writes_outputs) {
+    command.add_option("-o,--output", arguments.output_dir, "Override output.dir");
+    command.add_flag("--force", arguments.overrides.force,
+                     "Rerun stages whose outputs already exist");
+  }
+}
+
+Job load_job_from(JobArguments& arguments) {
+  if (!arguments.output_dir.empty()) arguments.overrides.output_dir = arguments.output_dir;
+  if (!arguments.device.empty()) arguments.overrides.device = arguments.device;
+  if (!arguments.log_level.empty()) arguments.overrides.log_level = arguments.log_level;
+  return load_job_with_overrides(arguments.job_path, arguments.overrides);
+}
+
+struct GenerateArguments {
+  std::string output;
+  bool growth = false;
+  SyntheticSettings settings;
+};
+
+void print_info() {
+  std::cout << "mustfm-engine " << kVersion << "\n";
+  std::cout << "CUDA backend: " << (cuda_compiled() ? "compiled" : "not compiled") << "\n";
+  std::cout << "CUDA devices: " << cuda_device_summary() << "\n";
+  std::cout << "CPU backend: OpenMP, " << omp_get_max_threads() << " threads\n";
+}
+
+}  // namespace
+
 int run_command_line(int argc, char** argv) {
-  CLI::App app{"mustfm-engine: multiscale supervised unbalanced OT flow matching"};
+  CLI::App app{"mustfm-engine: multiscale supervised unbalanced optimal-transport flow matching"};
+  app.set_version_flag("--version", kVersion);
   app.require_subcommand(1);
+
+  JobArguments run_arguments;
+  CLI::App* run = app.add_subcommand("run", "Run a job and write its run folder");
+  add_job_arguments(*run, run_arguments, true);
+
+  JobArguments validate_arguments;
+  CLI::App* validate =
+      app.add_subcommand("validate", "Check a job and its data without running it");
+  add_job_arguments(*validate, validate_arguments, false);
+
+  GenerateArguments generate_arguments;
+  CLI::App* generate =
+      app.add_subcommand("generate", "Write the built-in multiscale benchmark as a CSV table");
+  generate->add_option("output", generate_arguments.output, "CSV file to write")->required();
+  generate->add_flag("--growth", generate_arguments.growth,
+                     "One fine cluster doubles and one halves between the snapshots");
+  generate
+      ->add_option("--cells-per-cluster", generate_arguments.settings.cells_per_cluster,
+                   "Cells per fine cluster")
+      ->capture_default_str();
+  generate->add_option("--noise", generate_arguments.settings.noise, "Noise standard deviation")
+      ->capture_default_str();
+  generate
+      ->add_option("--translation", generate_arguments.settings.translation,
+                   "Shift along x between the snapshots")
+      ->capture_default_str();
+  generate->add_option("--seed", generate_arguments.settings.seed, "Random seed")
+      ->capture_default_str();
+
+  CLI::App* keys = app.add_subcommand("keys", "Print every job-file key with its default");
+  CLI::App* info = app.add_subcommand("info", "Print the build's backends and devices");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
-    int status = app.exit(error);
-    return status == 0 ? 0 : 2;
+    return app.exit(error) == 0 ? 0 : 2;
+  }
+
+  try {
+    if (*run) {
+      Job job = load_job_from(run_arguments);
+      auto context = make_job_context(job);
+      std::string folder = run_job(*context, job);
+      std::cout << folder << "\n";
+    } else if (*validate) {
+      Job job = load_job_from(validate_arguments);
+      auto context = make_job_context(job);
+      std::cout << validate_job(*context, job);
+      std::cout << "job " << validate_arguments.job_path << " is valid\n";
+    } else if (*generate) {
+      CellTable table = generate_multiscale(generate_arguments.settings, generate_arguments.growth);
+      write_cell_table_csv(generate_arguments.output, table);
+      std::cout << "wrote " << table.cell_count << " cells to " << generate_arguments.output
+                << "\n";
+    } else if (*keys) {
+      std::cout << job_keys_markdown();
+    } else if (*info) {
+      print_info();
+    }
+  } catch (const InputError& error) {
+    std::fprintf(stderr, "mustfm-engine: error: %s\n", error.what());
+    return 2;
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "mustfm-engine: failed: %s\n", error.what());
+    return 1;
   }
   return 0;
 }

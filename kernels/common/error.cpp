@@ -5,7 +5,9 @@
 
 namespace mustfm::detail {
 
-void assertion_failed(const char* condition, const char* file, int line,
+void assertion_failed(const char* condition,
+                      const char* file,
+                      int line,
                       const std::string& message) {
   std::fprintf(stderr, "mustfm internal error at %s:%d: %s (%s)\n", file, line, message.c_str(),
                condition);

@@ -21,21 +21,23 @@ class RuntimeFailure : public std::runtime_error {
 };
 
 namespace detail {
-[[noreturn]] void assertion_failed(const char* condition, const char* file, int line,
+[[noreturn]] void assertion_failed(const char* condition,
+                                   const char* file,
+                                   int line,
                                    const std::string& message);
 }  // namespace detail
 
 }  // namespace mustfm
 
 // Throws InputError with `message` (any expression convertible to std::string) unless `cond`.
-#define MUSTFM_EXPECTS(cond, message)                            \
-  do {                                                           \
+#define MUSTFM_EXPECTS(cond, message)                              \
+  do {                                                             \
     if (!(cond)) throw ::mustfm::InputError(std::string(message)); \
   } while (0)
 
 // Aborts with file:line unless `cond`: for invariants whose failure is a bug in this library.
-#define MUSTFM_ASSERT(cond, message)                                               \
-  do {                                                                             \
-    if (!(cond))                                                                   \
+#define MUSTFM_ASSERT(cond, message)                                                       \
+  do {                                                                                     \
+    if (!(cond))                                                                           \
       ::mustfm::detail::assertion_failed(#cond, __FILE__, __LINE__, std::string(message)); \
   } while (0)

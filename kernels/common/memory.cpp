@@ -43,7 +43,9 @@ void* Allocator::allocate(std::size_t bytes, MemorySpace space, const std::strin
   return pointer;
 }
 
-void Allocator::deallocate(void* pointer, std::size_t bytes, MemorySpace space,
+void Allocator::deallocate(void* pointer,
+                           std::size_t bytes,
+                           MemorySpace space,
                            const std::string& purpose) noexcept {
   if (space == MemorySpace::host)
     std::free(pointer);

@@ -44,7 +44,9 @@ class Allocator {
   Allocator& operator=(const Allocator&) = delete;
 
   void* allocate(std::size_t bytes, MemorySpace space, const std::string& purpose);
-  void deallocate(void* pointer, std::size_t bytes, MemorySpace space,
+  void deallocate(void* pointer,
+                  std::size_t bytes,
+                  MemorySpace space,
                   const std::string& purpose) noexcept;
 
   // Usage per "host:<purpose>" / "device:<purpose>".

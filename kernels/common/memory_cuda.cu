@@ -14,7 +14,9 @@ void* device_allocate(std::size_t bytes) {
   return pointer;
 }
 
-void device_free(void* pointer) noexcept { MUSTFM_CUDA_CHECK_NOTHROW(cudaFree(pointer)); }
+void device_free(void* pointer) noexcept {
+  MUSTFM_CUDA_CHECK_NOTHROW(cudaFree(pointer));
+}
 
 void device_copy(void* destination,
                  MemorySpace destination_space,

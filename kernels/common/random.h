@@ -21,10 +21,10 @@ MUSTFM_HD RandomBits random_bits(std::uint64_t seed,
                                  std::uint32_t step,
                                  std::uint64_t index) {
   r123::Philox4x32 generator;
-  r123::Philox4x32::key_type key = {{static_cast<std::uint32_t>(seed),
-                                     static_cast<std::uint32_t>(seed >> 32)}};
-  r123::Philox4x32::ctr_type counter = {{stream, step, static_cast<std::uint32_t>(index),
-                                         static_cast<std::uint32_t>(index >> 32)}};
+  r123::Philox4x32::key_type key = {
+      {static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)}};
+  r123::Philox4x32::ctr_type counter = {
+      {stream, step, static_cast<std::uint32_t>(index), static_cast<std::uint32_t>(index >> 32)}};
   r123::Philox4x32::ctr_type out = generator(counter, key);
   return {{out.v[0], out.v[1], out.v[2], out.v[3]}};
 }

@@ -57,7 +57,8 @@ TEST(Allocator, TracksBytesPerPurpose) {
   {
     Buffer<double> a(allocator, 100, MemorySpace::host, "centroids");
     Buffer<float> b(allocator, 10, MemorySpace::host, "weights");
-    EXPECT_EQ(allocator.current_bytes(MemorySpace::host), 100 * sizeof(double) + 10 * sizeof(float));
+    EXPECT_EQ(allocator.current_bytes(MemorySpace::host),
+              100 * sizeof(double) + 10 * sizeof(float));
     Buffer<double> moved = std::move(a);
     EXPECT_EQ(a.data(), nullptr);
     EXPECT_EQ(moved.size(), 100u);

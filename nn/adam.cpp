@@ -1,0 +1,111 @@
+#include "nn/adam.h"
+
+#include <string>
+#include <vector>
+
+#include "kernels/adam.h"
+#include "kernels/common/error.h"
+
+namespace mustfm {
+namespace {
+
+// Below this many parameters a loop runs on one thread; spawning costs more than it saves.
+constexpr std::size_t kParallelMinimum = 1 << 14;
+
+std::ptrdiff_t signed_size(std::size_t value) {
+  return static_cast<std::ptrdiff_t>(value);
+}
+
+void expect_cpu(const Exec& exec, const char* what) {
+  if (exec.backend != Backend::cpu)
+    throw RuntimeFailure(std::string(what) +
+                         " has no CUDA implementation yet; use the CPU backend");
+}
+
+template <class T>
+void expect_host_values(View<T> view, std::size_t size, const char* what) {
+  MUSTFM_EXPECTS(view.space == MemorySpace::host,
+                 std::string(what) + " is not in host memory (CPU backend)");
+  MUSTFM_EXPECTS(view.size == size, std::string(what) + " holds " + std::to_string(view.size) +
+                                        " values, expected " + std::to_string(size));
+}
+
+template <class Real>
+void fill_zero(Buffer<Real>& buffer) {
+  std::vector<Real> zeros(buffer.size(), Real(0));
+  copy_bytes(buffer.data(), buffer.space(), zeros.data(), MemorySpace::host,
+             buffer.size() * sizeof(Real));
+}
+
+template <class Real>
+void ema_update_impl(const Exec& exec,
+                     View<Real> average,
+                     View<const Real> parameters,
+                     double decay) {
+  expect_cpu(exec, "the parameter EMA");
+  MUSTFM_EXPECTS(decay >= 0.0 && decay <= 1.0,
+                 "EMA decay must lie in [0, 1], got " + std::to_string(decay));
+  expect_host_values(average, parameters.size, "EMA average");
+  expect_host_values(parameters, parameters.size, "EMA parameters");
+  const Real keep = static_cast<Real>(decay);
+  const Real take = static_cast<Real>(1.0 - decay);
+
+#pragma omp parallel for schedule(static) if (parameters.size >= kParallelMinimum)
+  for (std::ptrdiff_t i = 0; i < signed_size(parameters.size); ++i)
+    ema_update_element(average[i], parameters[i], keep, take);
+}
+
+}  // namespace
+
+template <class Real>
+Adam<Real>::Adam(Allocator& allocator,
+                 std::size_t count,
+                 MemorySpace space,
+                 const std::string& purpose,
+                 AdamOptions options)
+    : options_(options),
+      first_(allocator, count, space, purpose + " adam m"),
+      second_(allocator, count, space, purpose + " adam v") {
+  MUSTFM_EXPECTS(
+      options.beta1 >= 0.0 && options.beta1 < 1.0 && options.beta2 >= 0.0 && options.beta2 < 1.0,
+      "Adam betas must lie in [0, 1), got " + std::to_string(options.beta1) + " and " +
+          std::to_string(options.beta2));
+  MUSTFM_EXPECTS(options.eps >= 0.0, "Adam eps must be >= 0, got " + std::to_string(options.eps));
+  fill_zero(first_);
+  fill_zero(second_);
+}
+
+template <class Real>
+void Adam<Real>::step(const Exec& exec,
+                      View<Real> parameters,
+                      View<const Real> gradients,
+                      double learning_rate) {
+  expect_cpu(exec, "Adam");
+  expect_host_values(parameters, first_.size(), "Adam parameters");
+  expect_host_values(gradients, first_.size(), "Adam gradients");
+  const AdamCoefficients<Real> k = adam_coefficients<Real>(
+      learning_rate, options_.beta1, options_.beta2, options_.eps, steps_ + 1);
+  Real* m = first_.data();
+  Real* v = second_.data();
+
+#pragma omp parallel for schedule(static) if (parameters.size >= kParallelMinimum)
+  for (std::ptrdiff_t i = 0; i < signed_size(parameters.size); ++i)
+    adam_update(parameters[i], m[i], v[i], gradients[i], k);
+  ++steps_;
+}
+
+template class Adam<float>;
+template class Adam<double>;
+
+void ema_update(const Exec& exec, View<float> average, View<const float> parameters, double decay) {
+  ema_update_impl(exec, average, parameters, decay);
+}
+
+void ema_update(const Exec& exec,
+                View<double> average,
+                View<const double> parameters,
+                double decay) {
+  ema_update_impl(exec, average, parameters, decay);
+}
+
+}  // namespace mustfm

@@ -1,0 +1,58 @@
+// The Adam optimizer (PyTorch semantics; formulas in kernels/adam.h) over one contiguous
+// parameter vector, and the parameter EMA used for prediction. The learning rate is passed per
+// step, normally from a CosineSchedule.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "kernels/common/backend.h"
+#include "kernels/common/memory.h"
+
+namespace mustfm {
+
+struct AdamOptions {
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+};
+
+template <class Real>
+class Adam {
+ public:
+  // Moments for `count` parameters, zeroed, in `space`. Throws InputError for betas outside
+  // [0, 1) or eps < 0.
+  Adam(Allocator& allocator,
+       std::size_t count,
+       MemorySpace space,
+       const std::string& purpose,
+       AdamOptions options = {});
+
+  // One update of `parameters` with `gradients` at `learning_rate`; then steps() grows by one.
+  void step(const Exec& exec,
+            View<Real> parameters,
+            View<const Real> gradients,
+            double learning_rate);
+
+  std::int64_t steps() const { return steps_; }
+  const AdamOptions& options() const { return options_; }
+  // The moments m and v, for checkpoints and tests.
+  View<const Real> first_moment() const { return first_.cview(); }
+  View<const Real> second_moment() const { return second_.cview(); }
+
+ private:
+  AdamOptions options_;
+  std::int64_t steps_ = 0;
+  Buffer<Real> first_;
+  Buffer<Real> second_;
+};
+
+// average <- decay average + (1 - decay) parameters, element by element.
+void ema_update(const Exec& exec, View<float> average, View<const float> parameters, double decay);
+void ema_update(const Exec& exec,
+                View<double> average,
+                View<const double> parameters,
+                double decay);
+
+}  // namespace mustfm

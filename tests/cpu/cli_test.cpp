@@ -1,0 +1,117 @@
+// The mustfm-engine command end to end: exit statuses, what a run writes, and that bad input
+// writes nothing.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "engine/cli/commands.h"
+#include "io/table_reader.h"
+#include "test_support.h"
+
+namespace mustfm {
+namespace {
+
+int run_cli(std::vector<std::string> arguments) {
+  arguments.insert(arguments.begin(), "mustfm-engine");
+  std::vector<char*> argv;
+  for (std::string& argument : arguments) argv.push_back(argument.data());
+  return cli::run_command_line(static_cast<int>(argv.size()), argv.data());
+}
+
+// A small built-in benchmark job (9 cells per fine cluster) writing into `output`.
+std::string small_builtin_job(const std::filesystem::path& output) {
+  return R"({
+    // comments are allowed
+    "data": {"path": "builtin:multiscale-growth", "synthetic": {"cells_per_cluster": 4}},
+    "backend": {"device": "cpu"},
+    "output": {"dir": ")" +
+         output.string() + R"(", "log_level": "warn"}
+  })";
+}
+
+TEST(Cli, RunWritesTheRunFolder) {
+  testing::TempDir dir;
+  std::filesystem::path output = dir.path() / "run";
+  auto job = dir.write("job.json", small_builtin_job(output));
+  ASSERT_EQ(run_cli({"run", job.string()}), 0);
+
+  for (const char* name :
+       {"job.resolved.json", "mustfm.log", "data/snapshots.csv", "data/clusters.csv"})
+    EXPECT_TRUE(std::filesystem::exists(output / name)) << name;
+  std::ifstream resolved(output / "job.resolved.json");
+  nlohmann::json json = nlohmann::json::parse(resolved);
+  EXPECT_EQ(json["data"]["path"], "builtin:multiscale-growth");
+  EXPECT_EQ(json["coupling"]["solver"], "sinkhorn");  // a default, filled in
+
+  std::ifstream snapshots(output / "data/snapshots.csv");
+  std::string header, first, second;
+  std::getline(snapshots, header);
+  std::getline(snapshots, first);
+  std::getline(snapshots, second);
+  EXPECT_EQ(header, "time,cells,mass");
+  EXPECT_EQ(first, "0,108,108");
+  // One fine cluster of 4 doubles (+4), one halves (-2).
+  EXPECT_EQ(second, "1,110,110");
+}
+
+TEST(Cli, OutputOverrideWins) {
+  testing::TempDir dir;
+  auto job = dir.write("job.json", small_builtin_job(dir.path() / "unused"));
+  std::filesystem::path output = dir.path() / "chosen";
+  ASSERT_EQ(run_cli({"run", job.string(), "--output", output.string()}), 0);
+  EXPECT_TRUE(std::filesystem::exists(output / "data/clusters.csv"));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "unused"));
+}
+
+TEST(Cli, BadDataExitsTwoAndWritesNothing) {
+  testing::TempDir dir;
+  dir.write("cells.csv", "samples,x1,x2\n0,1,2\n0,nan,2\n1,3,4\n");
+  std::filesystem::path output = dir.path() / "run";
+  auto job = dir.write("job.json", R"({"data": {"path": "cells.csv"}, "output": {"dir": ")" +
+                                       output.string() + R"("}})");
+  EXPECT_EQ(run_cli({"run", job.string()}), 2);
+  EXPECT_FALSE(std::filesystem::exists(output));
+  EXPECT_EQ(run_cli({"validate", job.string()}), 2);
+}
+
+TEST(Cli, BadJobExitsTwo) {
+  testing::TempDir dir;
+  auto job = dir.write("job.json", R"({"data": {"path": "cells.csv"}, "coupling": {"detla": 1}})");
+  EXPECT_EQ(run_cli({"validate", job.string()}), 2);
+  EXPECT_EQ(run_cli({"validate", (dir.path() / "missing.json").string()}), 2);
+  EXPECT_EQ(run_cli({"frobnicate"}), 2);
+  EXPECT_EQ(run_cli({"run", job.string(), "--device", "tpu"}), 2);
+}
+
+TEST(Cli, ValidateAcceptsSharedData) {
+  MUSTFM_REQUIRE_SHARED_DATA("gene_2d/simulation_gene_data_2d.csv");
+  auto job = testing::source_dir() / "examples" / "gene_2d.json";
+  EXPECT_EQ(run_cli({"validate", job.string(), "--device", "cpu"}), 0);
+}
+
+TEST(Cli, GenerateWritesTheBuiltinTable) {
+  testing::TempDir dir;
+  std::filesystem::path csv = dir.path() / "cells.csv";
+  ASSERT_EQ(run_cli({"generate", csv.string(), "--cells-per-cluster", "3", "--seed", "5"}), 0);
+  CellTable table = read_cell_table_csv(csv, TableColumns{});
+  EXPECT_EQ(table.cell_count, 2u * 27u * 3u);
+  EXPECT_EQ(table.dimension, 2u);
+  EXPECT_EQ(table.level_names, (std::vector<std::string>{"scale0", "scale1"}));
+}
+
+TEST(Cli, ProcessExitStatusesAreDistinct) {
+  testing::TempDir dir;
+  std::string engine = MUSTFM_ENGINE_EXECUTABLE;
+  std::string quiet = " >/dev/null 2>&1";
+  EXPECT_EQ(WEXITSTATUS(std::system((engine + " info" + quiet).c_str())), 0);
+  EXPECT_EQ(WEXITSTATUS(std::system(
+                (engine + " validate " + (dir.path() / "none.json").string() + quiet).c_str())),
+            2);
+}
+
+}  // namespace
+}  // namespace mustfm

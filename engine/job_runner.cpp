@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+
 #include "engine/data_loading.h"
 #include "engine/data_report.h"
 #include "io/job_parser.h"
@@ -37,7 +39,13 @@ std::string validate_job(Context& context, const Job& job) {
 
 std::string run_job(Context& context, const Job& job) {
   Logger& log = context.log();
-  std::string resolved = job_to_json(job).dump(2);
+  // Data paths written absolute, so the saved job reruns from anywhere.
+  Job absolute = job;
+  if (!job.data.path.starts_with("builtin:"))
+    absolute.data.path = std::filesystem::absolute(resolve_data_path(job)).string();
+  if (!job.data.labels_path.empty())
+    absolute.data.labels_path = std::filesystem::absolute(resolve_labels_path(job)).string();
+  std::string resolved = job_to_json(absolute).dump(2);
   log.info("mustfm-engine {}", context.describe());
   log.info("resolved job:\n{}", resolved);
 

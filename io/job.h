@@ -3,8 +3,8 @@
 #pragma once
 
 #include <cstdint>
-#include <limits>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <vector>
 

@@ -205,19 +205,19 @@ bool is_section(const std::vector<std::string>& key_paths, const std::string& pa
   });
 }
 
-// A suggestion for an unknown member `name` under `prefix`: a close sibling, else the one key
-// anywhere whose last part is exactly `name` (a setting written in the wrong section).
+// A suggestion for an unknown member `name` under `prefix`: the one key anywhere whose last part
+// is exactly `name` (a setting written in the wrong section), else a close sibling.
 std::string suggest_key(const std::vector<std::string>& key_paths,
                         const std::string& prefix,
                         const std::string& name) {
-  const std::string sibling = closest_match(name, child_names(key_paths, prefix));
-  if (!sibling.empty()) return join_path(prefix, sibling);
   std::vector<std::string> elsewhere;
   for (const std::string& key : key_paths) {
     const std::size_t dot = key.rfind('.');
     if (key.substr(dot == std::string::npos ? 0 : dot + 1) == name) elsewhere.push_back(key);
   }
-  return elsewhere.size() == 1 ? elsewhere.front() : "";
+  if (elsewhere.size() == 1) return elsewhere.front();
+  const std::string sibling = closest_match(name, child_names(key_paths, prefix));
+  return sibling.empty() ? "" : join_path(prefix, sibling);
 }
 
 void visit_section(const nlohmann::json& object,

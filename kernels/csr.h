@@ -32,7 +32,7 @@ struct CsrMatrix {
   CsrTranspose transpose;
 
   std::int64_t nnz() const { return static_cast<std::int64_t>(col_indices.size()); }
-  bool has_costs() const { return !costs.empty(); }
+  bool has_costs() const { return costs.size() == col_indices.size(); }
   bool has_transpose() const {
     return transpose.col_offsets.size() == static_cast<std::size_t>(cols) + 1;
   }

@@ -34,6 +34,7 @@ struct UotRaw {
   UotStatus status = UotStatus::converged;
   int iterations = 0;
   double residual = 0.0;
+  double eps = 0.0;
   // The plan of the normalized problem (gamma / Z), CSR order.
   std::vector<double> plan;
   // Potentials; left empty by solvers that derive them from the plan.

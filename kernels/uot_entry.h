@@ -52,11 +52,15 @@ MUSTFM_HD T mm_kernel(T a, T b, T cost, T rho) {
 
 // gamma_ij <- K_ij gamma_ij / (sqrt(r_i) sqrt(c_j)) with r, c the row and column sums of gamma.
 // An entry at 0 stays 0, which also guards r_i = 0 or c_j = 0 (then the entry is 0). The square
-// roots are taken separately so that r_i c_j cannot underflow.
+// roots are taken separately so that r_i c_j cannot underflow. Entries off the optimal support
+// decay geometrically; once below the smallest normal number they are set to 0, because
+// subnormal arithmetic is slow on CPUs and such an entry (relative to masses of order 1) carries
+// nothing.
 template <class T>
 MUSTFM_HD T mm_update(T gamma, T kernel, T row_sum, T col_sum) {
   if (!(gamma > T(0))) return T(0);
-  return kernel * gamma / (std::sqrt(row_sum) * std::sqrt(col_sum));
+  const T updated = kernel * gamma / (std::sqrt(row_sum) * std::sqrt(col_sum));
+  return updated < std::numeric_limits<T>::min() ? T(0) : updated;
 }
 
 // One term of the generalized KL(p | q) = p log(p / q) - p + q for p, q >= 0, with 0 log 0 = 0.

@@ -80,43 +80,51 @@ std::vector<double> initial_potential(const std::vector<double>& log_mass,
   return potential;
 }
 
+// Iterates at one eps from (f, g) until the residual, tested every check_every iterations, falls
+// below `tolerance`, or the iteration budget runs out. Returns whether the tolerance was met.
+bool run_stage(const UotPrepared& p,
+               const UotOptions& options,
+               double eps,
+               double tolerance,
+               std::vector<double>& f,
+               std::vector<double>& g,
+               UotRaw& raw) {
+  const double tau = p.rho / (p.rho + eps);
+  std::vector<double> f_new = f;
+  for (int local = 1;; ++local) {
+    column_pass(p, f, eps, tau, g);
+    const double residual = row_pass(p, f, g, eps, tau, f_new);
+    MUSTFM_ASSERT(!std::isnan(residual), "NaN in a Sinkhorn row pass");
+    ++raw.iterations;
+
+    const bool at_limit = raw.iterations >= options.max_iterations;
+    if (local % options.check_every == 0 || at_limit) {
+      // On a check, (f, g) is the state the residual describes: columns exact, rows off by
+      // `residual`. Stopping here returns exactly that state, so f_new is dropped.
+      raw.residual = residual;
+      if (residual < tolerance) return true;
+      if (at_limit) return false;
+    }
+    std::swap(f, f_new);
+  }
+}
+
 }  // namespace
 
 UotRaw sinkhorn_cpu(const UotPrepared& p, const UotOptions& options) {
   std::vector<double> f = initial_potential(p.log_a, options.f_init);
   std::vector<double> g = initial_potential(p.log_b, options.g_init);
-  std::vector<double> f_new = f;
-
   UotRaw raw;
   raw.status = UotStatus::iteration_limit;
   raw.residual = kInf;
+
   const std::vector<double> stages = eps_schedule(options);
-  double eps = stages.front();
-  for (std::size_t s = 0; s < stages.size(); ++s) {
-    eps = stages[s];
-    const double tau = p.rho / (p.rho + eps);
+  for (std::size_t s = 0; s < stages.size() && raw.iterations < options.max_iterations; ++s) {
     const bool last_stage = s + 1 == stages.size();
-    const double stage_tolerance =
+    const double tolerance =
         last_stage ? options.tolerance : std::max(options.tolerance, options.stage_tolerance);
-
-    bool stage_converged = false;
-    for (int local = 1;; ++local) {
-      column_pass(p, f, eps, tau, g);
-      const double residual = row_pass(p, f, g, eps, tau, f_new);
-      MUSTFM_ASSERT(!std::isnan(residual), "NaN in a Sinkhorn row pass");
-      ++raw.iterations;
-
-      const bool at_limit = raw.iterations >= options.max_iterations;
-      if (local % options.check_every == 0 || at_limit) {
-        // On a check, (f, g) is the state the residual describes: columns exact, rows off by
-        // `residual`. Stopping here returns exactly that state, so f_new is dropped.
-        raw.residual = residual;
-        stage_converged = residual < stage_tolerance;
-        if (stage_converged || at_limit) break;
-      }
-      std::swap(f, f_new);
-    }
-    if (!stage_converged) break;
+    raw.eps = stages[s];
+    if (!run_stage(p, options, raw.eps, tolerance, f, g, raw)) break;
     if (last_stage) raw.status = UotStatus::converged;
   }
 
@@ -126,7 +134,7 @@ UotRaw sinkhorn_cpu(const UotPrepared& p, const UotOptions& options) {
   for (int i = 0; i < m.rows; ++i) {
     for (std::int64_t e = m.row_offsets[i]; e < m.row_offsets[i + 1]; ++e) {
       const std::int32_t j = m.col_indices[e];
-      raw.plan[e] = sinkhorn_plan(f[i], g[j], m.costs[e], p.log_a[i], p.log_b[j], eps);
+      raw.plan[e] = sinkhorn_plan(f[i], g[j], m.costs[e], p.log_a[i], p.log_b[j], raw.eps);
     }
   }
   raw.f = std::move(f);

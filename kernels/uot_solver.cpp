@@ -123,6 +123,7 @@ void summarize(const UotProblem& problem,
   result.status = raw.status;
   result.iterations = raw.iterations;
   result.residual = raw.residual;
+  result.eps = raw.eps;
   result.plan = std::move(raw.plan);
   std::vector<double> r(static_cast<std::size_t>(m.rows), 0.0);
   std::vector<double> c(static_cast<std::size_t>(m.cols), 0.0);

@@ -74,6 +74,9 @@ struct UotResult {
   // potentials, whose columns satisfy their optimality conditions exactly: the largest relative
   // violation of the entropic optimality conditions, log scale. mm: the last Frobenius change.
   double residual = 0.0;
+  // sinkhorn: the eps of the returned plan, options.eps unless the iteration limit stopped an
+  // earlier eps stage. mm: 0.
+  double eps = 0.0;
   // sum gamma C + rho KL(gamma 1 | a) + rho KL(gamma^T 1 | b), without any entropy term.
   double objective = 0.0;
   double transported_mass = 0.0;

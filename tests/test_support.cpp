@@ -4,6 +4,8 @@
 #include <fstream>
 #include <random>
 
+#include <spdlog/sinks/null_sink.h>
+
 namespace mustfm::testing {
 
 std::filesystem::path source_dir() {
@@ -39,6 +41,13 @@ std::filesystem::path TempDir::write(const std::string& name, const std::string&
 
 bool cuda_device_available() {
   return mustfm::cuda_device_count() > 0;
+}
+
+Context make_quiet_context(const std::string& device) {
+  ContextOptions options;
+  options.device = device;
+  options.log_sink = std::make_shared<spdlog::sinks::null_sink_mt>();
+  return Context(options);
 }
 
 }  // namespace mustfm::testing

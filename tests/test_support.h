@@ -5,9 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <initializer_list>
 #include <string>
+#include <string_view>
 
+#include "engine/context.h"
 #include "kernels/common/backend.h"
+#include "kernels/common/error.h"
 
 namespace mustfm::testing {
 
@@ -32,6 +36,25 @@ class TempDir {
 };
 
 bool cuda_device_available();
+
+// A context on `device` whose log messages are dropped.
+Context make_quiet_context(const std::string& device);
+
+// Passes when `action` throws an InputError whose message contains every piece.
+template <class Action>
+::testing::AssertionResult throws_input_error(Action&& action,
+                                              std::initializer_list<std::string_view> pieces) {
+  try {
+    action();
+  } catch (const InputError& error) {
+    const std::string message = error.what();
+    for (std::string_view piece : pieces)
+      if (message.find(piece) == std::string::npos)
+        return ::testing::AssertionFailure() << "message lacks \"" << piece << "\": " << message;
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure() << "no InputError was thrown";
+}
 
 }  // namespace mustfm::testing
 

@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "kernels/common/error.h"
@@ -26,7 +27,11 @@ struct View {
   T* end() const { return data + size; }
   T& operator[](std::size_t i) const { return data[i]; }
   bool empty() const { return size == 0; }
-  operator View<const T>() const { return {data, size, space}; }
+  // Read-only view of a mutable view (absent when T is already const).
+  template <class U = T, class = std::enable_if_t<!std::is_const_v<U>>>
+  operator View<const U>() const {
+    return {data, size, space};
+  }
 };
 
 struct PurposeUsage {

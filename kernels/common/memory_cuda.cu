@@ -23,10 +23,15 @@ void device_copy(void* destination,
                  const void* source,
                  MemorySpace source_space,
                  std::size_t bytes) {
-  // cudaMemcpyDefault infers the direction from unified addressing.
+  // Contexts run kernels on non-blocking streams, which do not order with cudaMemcpy's legacy
+  // stream, and a copy from pageable host memory may return before the data has landed. Copies
+  // are set-up and read-back operations, so full synchronization on both sides costs little and
+  // makes every copy ordered with all queued kernels.
   (void)destination_space;
   (void)source_space;
+  MUSTFM_CUDA_CHECK(cudaDeviceSynchronize());
   MUSTFM_CUDA_CHECK(cudaMemcpy(destination, source, bytes, cudaMemcpyDefault));
+  MUSTFM_CUDA_CHECK(cudaDeviceSynchronize());
 }
 
 }  // namespace mustfm::detail

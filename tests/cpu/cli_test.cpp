@@ -67,6 +67,21 @@ TEST(Cli, OutputOverrideWins) {
   EXPECT_FALSE(std::filesystem::exists(dir.path() / "unused"));
 }
 
+TEST(Cli, SavedJobRerunsFromTheRunFolder) {
+  testing::TempDir dir;
+  std::filesystem::create_directories(dir.path() / "jobs");
+  dir.write("jobs/cells.csv", "samples,x1,scale0\n0,1,a\n0,2,b\n1,3,a\n1,4,b\n");
+  std::filesystem::path output = dir.path() / "run";
+  auto job = dir.write("jobs/job.json", R"({"data": {"path": "cells.csv"}, "output": {"dir": ")" +
+                                            output.string() + R"(", "log_level": "warn"}})");
+  ASSERT_EQ(run_cli({"run", job.string()}), 0);
+  std::ifstream resolved(output / "job.resolved.json");
+  nlohmann::json json = nlohmann::json::parse(resolved);
+  std::filesystem::path data_path = json["data"]["path"].get<std::string>();
+  EXPECT_TRUE(data_path.is_absolute()) << data_path;
+  EXPECT_EQ(run_cli({"validate", (output / "job.resolved.json").string()}), 0);
+}
+
 TEST(Cli, BadDataExitsTwoAndWritesNothing) {
   testing::TempDir dir;
   dir.write("cells.csv", "samples,x1,x2\n0,1,2\n0,nan,2\n1,3,4\n");

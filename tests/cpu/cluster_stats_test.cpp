@@ -1,7 +1,6 @@
 // The CPU cluster statistics against hand-computed values, its conservation laws on random input,
 // and its argument checks.
 #include <gtest/gtest.h>
-#include <spdlog/sinks/null_sink.h>
 
 #include <cmath>
 #include <random>
@@ -9,16 +8,10 @@
 
 #include "engine/context.h"
 #include "kernels/cluster_stats.h"
+#include "test_support.h"
 
 namespace mustfm {
 namespace {
-
-Context make_cpu_context() {
-  ContextOptions options;
-  options.device = "cpu";
-  options.log_sink = std::make_shared<spdlog::sinks::null_sink_mt>();
-  return Context(options);
-}
 
 template <class T>
 View<T> host_view(std::vector<T>& values) {
@@ -31,7 +24,7 @@ View<const T> host_cview(const std::vector<T>& values) {
 }
 
 TEST(ClusterStats, HandComputedMassesAndCentroids) {
-  Context context = make_cpu_context();
+  Context context = testing::make_quiet_context("cpu");
   // Cluster 0: cells 0, 1; cluster 1: cell 2; cluster 2: cells 3, 4, 5.
   std::vector<std::int64_t> offsets = {0, 2, 3, 6};
   std::vector<double> weights = {1.0, 3.0, 0.5, 2.0, 2.0, 4.0};
@@ -51,7 +44,7 @@ TEST(ClusterStats, HandComputedMassesAndCentroids) {
 }
 
 TEST(ClusterStats, EmptyAndZeroMassClustersGiveZero) {
-  Context context = make_cpu_context();
+  Context context = testing::make_quiet_context("cpu");
   // Cluster 0 empty, cluster 1 has only zero weights, cluster 2 empty at the end.
   std::vector<std::int64_t> offsets = {0, 0, 2, 2};
   std::vector<double> weights = {0.0, 0.0};
@@ -66,7 +59,7 @@ TEST(ClusterStats, EmptyAndZeroMassClustersGiveZero) {
 }
 
 TEST(ClusterStats, RandomInputConservesMassAndFirstMoment) {
-  Context context = make_cpu_context();
+  Context context = testing::make_quiet_context("cpu");
   std::mt19937_64 generator(11);
   std::uniform_real_distribution<double> uniform(0.0, 2.0);
   std::normal_distribution<double> normal(0.0, 3.0);
@@ -92,7 +85,9 @@ TEST(ClusterStats, RandomInputConservesMassAndFirstMoment) {
   for (std::size_t c = 0; c < 40; ++c) {
     cluster_total += mass[c];
     for (std::size_t j = 0; j < d; ++j) cluster_moment[j] += mass[c] * centroids[c * d + j];
-    if (offsets[c] == offsets[c + 1]) EXPECT_EQ(mass[c], 0.0) << "empty cluster " << c;
+    if (offsets[c] == offsets[c + 1]) {
+      EXPECT_EQ(mass[c], 0.0) << "empty cluster " << c;
+    }
   }
   // Regrouping a sum of ~2000 terms of size <= ~20 moves it by far less than 1e-9.
   const double tolerance = 1e-9;
@@ -102,7 +97,7 @@ TEST(ClusterStats, RandomInputConservesMassAndFirstMoment) {
 }
 
 TEST(ClusterStats, RejectsInconsistentShapes) {
-  Context context = make_cpu_context();
+  Context context = testing::make_quiet_context("cpu");
   std::vector<std::int64_t> offsets = {0, 1, 2};
   std::vector<double> weights = {1.0, 1.0};
   std::vector<double> features = {1.0, 2.0, 3.0, 4.0};
@@ -136,7 +131,7 @@ TEST(ClusterStats, RejectsInconsistentShapes) {
 }
 
 TEST(ClusterStats, RejectsViewsInTheWrongSpace) {
-  Context context = make_cpu_context();
+  Context context = testing::make_quiet_context("cpu");
   std::vector<std::int64_t> offsets = {0, 1};
   std::vector<double> weights = {1.0}, features = {1.0}, mass(1), centroids(1);
   View<const double> weights_on_device{weights.data(), 1, MemorySpace::device};

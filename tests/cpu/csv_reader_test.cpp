@@ -14,23 +14,7 @@
 namespace mustfm {
 namespace {
 
-// Passes when `action` throws an InputError whose message contains every piece.
-template <class Action>
-::testing::AssertionResult throws_input_error(Action&& action,
-                                              std::initializer_list<std::string_view> pieces) {
-  try {
-    action();
-  } catch (const InputError& error) {
-    const std::string message = error.what();
-    for (std::string_view piece : pieces) {
-      if (message.find(piece) == std::string::npos) {
-        return ::testing::AssertionFailure() << "message lacks \"" << piece << "\": " << message;
-      }
-    }
-    return ::testing::AssertionSuccess();
-  }
-  return ::testing::AssertionFailure() << "no InputError was thrown";
-}
+using testing::throws_input_error;
 
 CsvTable parse(std::string text) {
   return parse_csv(std::move(text), "cells.csv");

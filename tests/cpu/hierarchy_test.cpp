@@ -1,23 +1,16 @@
 // The hierarchy of a small hand-written table: clusters, parents, ranges, masses and centroids
 // computed by hand below.
 #include <gtest/gtest.h>
-#include <spdlog/sinks/null_sink.h>
 
 #include <vector>
 
 #include "engine/context.h"
 #include "engine/hierarchy.h"
 #include "engine/snapshots.h"
+#include "test_support.h"
 
 namespace mustfm {
 namespace {
-
-Context make_cpu_context() {
-  ContextOptions options;
-  options.device = "cpu";
-  options.log_sink = std::make_shared<spdlog::sinks::null_sink_mt>();
-  return Context(options);
-}
 
 struct Row {
   double time;
@@ -65,7 +58,7 @@ void expect_values(const std::vector<double>& actual,
 }
 
 TEST(Hierarchy, FirstSnapshotByHand) {
-  Context context = make_cpu_context();
+  Context context = testing::make_quiet_context("cpu");
   Dataset dataset = build_dataset(make_table(kRows), DataSettings{});
   Hierarchy hierarchy = build_hierarchy(context, dataset);
   ASSERT_EQ(hierarchy.snapshots.size(), 2u);
@@ -106,7 +99,7 @@ TEST(Hierarchy, FirstSnapshotByHand) {
 }
 
 TEST(Hierarchy, SecondSnapshotKeepsDatasetIdsAndLocalParents) {
-  Context context = make_cpu_context();
+  Context context = testing::make_quiet_context("cpu");
   Dataset dataset = build_dataset(make_table(kRows), DataSettings{});
   const SnapshotHierarchy t1 = build_snapshot_hierarchy(context, dataset, 1);
 
@@ -126,7 +119,7 @@ TEST(Hierarchy, SecondSnapshotKeepsDatasetIdsAndLocalParents) {
 }
 
 TEST(Hierarchy, MassesAreAbsoluteAndAddUpAcrossLevels) {
-  Context context = make_cpu_context();
+  Context context = testing::make_quiet_context("cpu");
   DataSettings settings;
   settings.population_sizes = {{0.0, 1000.0}};
   Dataset dataset = build_dataset(make_table(kRows), settings);
@@ -147,7 +140,7 @@ TEST(Hierarchy, MassesAreAbsoluteAndAddUpAcrossLevels) {
 }
 
 TEST(Hierarchy, WithoutAnnotationLevelsOnlyCells) {
-  Context context = make_cpu_context();
+  Context context = testing::make_quiet_context("cpu");
   CellTable table = make_table(kRows);
   table.levels.clear();
   table.level_names.clear();

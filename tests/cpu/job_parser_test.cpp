@@ -32,8 +32,10 @@ std::string parse_error(const std::string& text) {
   return "";
 }
 
-// A minimal job with `member` (a JSON fragment such as "\"coupling\": {\"delta\": 0}") added.
+// A minimal job with `member` (a JSON fragment such as "\"coupling\": {\"delta\": 0}") added; a
+// "data" member replaces the minimal data section.
 std::string with(const std::string& member) {
+  if (member.rfind("\"data\"", 0) == 0) return "{" + member + "}";
   return R"({"data": {"path": "cells.csv"}, )" + member + "}";
 }
 
@@ -202,7 +204,8 @@ TEST(JobParser, WrongTypesNameThePath) {
       {R"("training": {"steps": "abc"})",
        "training.steps: expected an integer, got string \"abc\""},
       {R"("training": {"steps": 3.5})", "training.steps: expected an integer, got number 3.5"},
-      {R"("training": {"steps": 1e10})", "training.steps: 1e10 is out of range for an integer"},
+      {R"("training": {"steps": 1e10})",
+       "training.steps: 10000000000.0 is out of range for an integer"},
       {R"("coupling": 3)", "coupling: expected an object, got number 3"},
       {R"("coupling": {"delta": "1"})", "coupling.delta: expected a number, got string \"1\""},
       {R"("output": {"force": 1})", "output.force: expected a boolean, got number 1"},
@@ -305,7 +308,10 @@ TEST(JobParser, EnumValues) {
             "job.json: coupling.solver must be one of \"sinkhorn\" \"mm\", got \"sinkorn\"; did "
             "you mean \"sinkhorn\"?");
   EXPECT_EQ(parse_error(with(R"("backend": {"device": "tpu"})")),
-            "job.json: backend.device must be one of \"auto\" \"cpu\" \"cuda\", got \"tpu\"");
+            "job.json: backend.device must be one of \"auto\" \"cpu\" \"cuda\", got \"tpu\"; did "
+            "you mean \"cpu\"?");
+  EXPECT_EQ(parse_error(with(R"("backend": {"device": "opencl"})")),
+            "job.json: backend.device must be one of \"auto\" \"cpu\" \"cuda\", got \"opencl\"");
 }
 
 TEST(JobParser, DataPathIsRequired) {
@@ -448,11 +454,32 @@ TEST(JobDocs, KeyTableMatchesTheCode) {
     if (in_table) documented += line + "\n";
   }
   const std::string generated = job_keys_markdown();
-  EXPECT_EQ(documented, generated)
+  // EXPECT_TRUE rather than EXPECT_EQ: the message below already prints the table once.
+  EXPECT_TRUE(documented == generated)
       << doc << " is out of date with the key registry. Regenerate its table: replace the table "
       << "under \"## Keys\" with the output of `mustfm-engine keys` (job_keys_markdown()), "
       << "which is:\n"
       << generated;
+}
+
+TEST(JobDocs, ExamplesInTheDocParse) {
+  const std::filesystem::path doc = testing::source_dir() / "docs" / "job-file.md";
+  std::ifstream file(doc);
+  ASSERT_TRUE(file) << "cannot open " << doc;
+  std::vector<std::string> blocks;
+  bool in_block = false;
+  for (std::string line; std::getline(file, line);) {
+    if (line == "```json") {
+      in_block = true;
+      blocks.emplace_back();
+    } else if (line == "```") {
+      in_block = false;
+    } else if (in_block) {
+      blocks.back() += line + "\n";
+    }
+  }
+  ASSERT_GE(blocks.size(), 2u);
+  for (const std::string& block : blocks) EXPECT_NO_THROW(parse_job(block, "job.json")) << block;
 }
 
 }  // namespace

@@ -1,7 +1,6 @@
 // The built-in multiscale benchmark: sizes, the exact translation, labels, cluster geometry, the
 // growth edits and the ground truth, and that it flows through build_dataset like a file.
 #include <gtest/gtest.h>
-#include <spdlog/sinks/null_sink.h>
 
 #include <cmath>
 #include <map>
@@ -14,6 +13,8 @@
 #include "engine/snapshots.h"
 #include "engine/synthetic.h"
 #include "kernels/common/error.h"
+
+#include "test_support.h"
 
 namespace mustfm {
 namespace {
@@ -191,10 +192,7 @@ TEST(Synthetic, GrowthVariantDoublesAndHalvesTwoClusters) {
 }
 
 TEST(Synthetic, GrowthShowsInTheHierarchyMasses) {
-  ContextOptions options;
-  options.device = "cpu";
-  options.log_sink = std::make_shared<spdlog::sinks::null_sink_mt>();
-  Context context(options);
+  Context context = testing::make_quiet_context("cpu");
   Dataset dataset = build_dataset(generate_multiscale(small_settings(8), true), DataSettings{});
   Hierarchy hierarchy = build_hierarchy(context, dataset);
 

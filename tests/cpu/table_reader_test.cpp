@@ -16,25 +16,9 @@
 namespace mustfm {
 namespace {
 
-using testing::TempDir;
+using testing::throws_input_error;
 
-// Passes when `action` throws an InputError whose message contains every piece.
-template <class Action>
-::testing::AssertionResult throws_input_error(Action&& action,
-                                              std::initializer_list<std::string_view> pieces) {
-  try {
-    action();
-  } catch (const InputError& error) {
-    const std::string message = error.what();
-    for (std::string_view piece : pieces) {
-      if (message.find(piece) == std::string::npos) {
-        return ::testing::AssertionFailure() << "message lacks \"" << piece << "\": " << message;
-      }
-    }
-    return ::testing::AssertionSuccess();
-  }
-  return ::testing::AssertionFailure() << "no InputError was thrown";
-}
+using testing::TempDir;
 
 CellTable read_text(const std::string& text, const TableColumns& columns = {}) {
   TempDir dir;

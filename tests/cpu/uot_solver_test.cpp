@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <numeric>
 #include <random>
 #include <vector>
@@ -109,43 +110,42 @@ TEST(UotSolver, SinglePairHasClosedFormPlans) {
   EXPECT_NEAR(sinkhorn.plan[0], sinkhorn_expected, kClosedFormRelative * sinkhorn_expected);
 }
 
-// Entropic bias: with F the objective, F(gamma_eps) - F* lies in [0, Z eps KL(gamma*/Z | a b^T /
-// Z^2)], from comparing the entropic objective at gamma_eps and gamma*. mm's converged plan stands
-// in for gamma*; kMmSlack covers its own distance to the optimum. With eps = 1e-3 the bound is a
-// few 1e-3 of F here, which is also the relative agreement we state.
+// Entropic bias: F(gamma_eps) - F* lies in [0, entropic_bias_bound] (uot_test_problems.h). mm's
+// converged plan stands in for the optimum, and kMmSlack covers its own distance to it (its
+// objective settles to ~1e-9 relative long before its plan meets the Frobenius tolerance). The
+// bound is ~2e-2 of F here; the bias itself is far smaller, and we state agreement to
+// kStatedRelative = 1e-3 at eps = 1e-3 (observed: 1e-4).
 TEST(UotSolver, SinkhornAtSmallEpsMatchesMmObjective) {
   constexpr double kEps = 1e-3;
-  constexpr double kMmSlack = 1e-8;
-  constexpr double kStatedRelative = 1e-2;
-  for (const std::uint32_t seed : {1u, 2u, 3u}) {
-    const TestProblem p = random_problem(40, 30, seed, 0.6, 1.0, 1.4);
-    const UotResult mm = solve_uot(Exec{}, p.view(), mm_options(1e-14, 100000));
+  constexpr double kMmSlack = 1e-6;
+  constexpr double kStatedRelative = 1e-3;
+  for (const std::uint32_t seed : {1u, 2u}) {
+    const TestProblem p = random_problem(30, 25, seed, 0.6, 1.0, 1.4);
+    const UotResult mm = solve_uot(Exec{}, p.view(), mm_options(1e-12, 30000));
     const UotResult sinkhorn = solve_uot(Exec{}, p.view(), sinkhorn_options(kEps, 1e-6));
     ASSERT_EQ(sinkhorn.status, UotStatus::converged) << p.name;
 
-    const double z = 0.5 * p.total_mass();
-    double entropy = 0.0;  // KL(gamma / Z | a b^T / Z^2) over the stored entries
-    for (int i = 0; i < p.structure.rows; ++i) {
-      for (std::int64_t e = p.structure.row_offsets[i]; e < p.structure.row_offsets[i + 1]; ++e)
-        entropy += kl_term(mm.plan[e] / z, p.a[i] / z * p.b[p.structure.col_indices[e]] / z);
-    }
+    const double bound = testing::entropic_bias_bound(p, mm.plan, kEps);
     const double gap = sinkhorn.objective - mm.objective;
     const double slack = kMmSlack * mm.objective;
     std::printf(
         "[ %s ] mm %s after %d, objective %.10g; sinkhorn %d iterations, gap %.3g, "
         "bound %.3g\n",
         p.name.c_str(), uot_status_name(mm.status), mm.iterations, mm.objective,
-        sinkhorn.iterations, gap, z * kEps * entropy);
+        sinkhorn.iterations, gap, bound);
     EXPECT_GE(gap, -slack) << p.name;
-    EXPECT_LE(gap, z * kEps * entropy + slack) << p.name;
+    EXPECT_LE(gap, bound + slack) << p.name;
     EXPECT_LE(std::fabs(gap), kStatedRelative * mm.objective) << p.name;
   }
 }
 
 // The problem is solved on a / Z, b / Z, so scaling the masses by s scales the plan by s and
-// leaves the potentials alone; only the rounding of a / Z differs between the runs.
+// leaves the potentials alone; only the rounding of a / Z differs between the runs. mm drives
+// entries off the optimal support towards 0 (down to subnormals), where relative comparisons mean
+// nothing: entries are compared to kRelative of themselves plus kFloor of the total mass.
 TEST(UotSolver, ScalingMassesScalesThePlan) {
   constexpr double kRelative = 1e-9;
+  constexpr double kFloor = 1e-14;
   const TestProblem base = random_problem(25, 20, 7, 0.7, 1.0, 0.6);
   for (const bool mm : {false, true}) {
     const UotOptions options = mm ? mm_options(1e-14) : sinkhorn_options(0.05);
@@ -157,7 +157,8 @@ TEST(UotSolver, ScalingMassesScalesThePlan) {
       const UotResult result = solve_uot(Exec{}, scaled.view(), options);
       const char* solver = mm ? "mm" : "sinkhorn";
       for (std::size_t e = 0; e < result.plan.size(); ++e) {
-        EXPECT_NEAR(result.plan[e], s * reference.plan[e], kRelative * s * reference.plan[e])
+        EXPECT_NEAR(result.plan[e], s * reference.plan[e],
+                    kRelative * s * reference.plan[e] + kFloor * s * base.total_mass())
             << solver << " scale " << s << " entry " << e;
       }
       EXPECT_NEAR(result.objective, s * reference.objective, kRelative * s * reference.objective)
@@ -170,10 +171,12 @@ TEST(UotSolver, ScalingMassesScalesThePlan) {
 
 // Relabelling sources and targets relabels the plan. The problem has over 2^15 entries, so the
 // passes run on an OpenMP team (kParallelMinEntries). Sums are taken in another order after the
-// shuffle, so the two solves agree to their convergence tolerance, not bitwise.
+// shuffle, so the two solves agree to rounding (mm, a fixed 200 iterations on both) or to their
+// convergence tolerance (sinkhorn), not bitwise.
 TEST(UotSolver, ShufflingRowsAndColumnsPermutesThePlan) {
   constexpr double kRelative = 1e-8;
-  const int rows = 190, cols = 180;
+  const int rows = 200, cols = 180;
+  const double delta = 1.5;
   std::mt19937 rng(5);
   std::normal_distribution<double> normal(0.0, 1.0);
   std::vector<double> x(2 * rows), y(2 * cols), a(rows), b(cols);
@@ -197,13 +200,13 @@ TEST(UotSolver, ShufflingRowsAndColumnsPermutesThePlan) {
     std::copy_n(&y[2 * col_perm[k]], 2, &ys[2 * k]);
     bs[k] = b[col_perm[k]];
   }
-  const CsrMatrix original = csr_from_points({x.data(), x.size()}, {y.data(), y.size()}, 2, 1.0);
+  const CsrMatrix original = csr_from_points({x.data(), x.size()}, {y.data(), y.size()}, 2, delta);
   const CsrMatrix shuffled =
-      csr_from_points({xs.data(), xs.size()}, {ys.data(), ys.size()}, 2, 1.0);
+      csr_from_points({xs.data(), xs.size()}, {ys.data(), ys.size()}, 2, delta);
   ASSERT_GE(original.nnz(), 1 << 15);
 
   for (const bool mm : {false, true}) {
-    const UotOptions options = mm ? mm_options(1e-13, 5000) : sinkhorn_options(0.05, 1e-11);
+    const UotOptions options = mm ? mm_options(0.0, 200) : sinkhorn_options(0.05, 1e-11);
     const UotResult r0 =
         solve_uot(Exec{}, {{a.data(), a.size()}, {b.data(), b.size()}, &original}, options);
     const UotResult r1 =
@@ -267,6 +270,7 @@ TEST(UotSolver, EpsScalingAndWarmStartReachTheSameSolution) {
   single.g_init = {annealed.g.data(), annealed.g.size()};
   const UotResult warm = solve_uot(Exec{}, p.view(), single);
   ASSERT_EQ(direct.status, UotStatus::converged);
+  EXPECT_EQ(annealed.eps, 0.01);
   ASSERT_EQ(warm.status, UotStatus::converged);
   EXPECT_LE(warm.iterations, single.check_every);
   std::printf("[ eps 0.01 ] annealed %d iterations, single stage %d, warm %d\n",
@@ -285,6 +289,7 @@ TEST(UotSolver, IterationLimitIsReported) {
   const UotResult result = solve_uot(Exec{}, p.view(), options);
   EXPECT_EQ(result.status, UotStatus::iteration_limit);
   EXPECT_EQ(result.iterations, 7);
+  EXPECT_GT(result.eps, options.eps) << "stopped before the last eps stage";
   EXPECT_GT(result.residual, 0.0);
   EXPECT_TRUE(std::isfinite(result.residual));
   EXPECT_TRUE(std::isfinite(result.objective));

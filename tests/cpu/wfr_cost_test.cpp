@@ -31,12 +31,14 @@ TEST(WfrCost, ExactValues) {
   EXPECT_EQ(wfr_cost_from_distance(0.0, 1.0), 0.0);
 }
 
-// Near 0 the cost is phi^2 + phi^4 / 6 + 2 phi^6 / 45 + O(phi^8); a naive -log(cos^2) would
-// return 0 below phi ~ 1e-8 and lose half its digits near 1e-4.
+// Near 0 the cost is phi^2 + phi^4 / 6 + 2 phi^6 / 45 + 17 phi^8 / 1260 + O(phi^10) (the
+// truncation is below 1e-20 relative here); a naive -log(cos^2) would return 0 below phi ~ 1e-8
+// and lose half its digits near 1e-4.
 TEST(WfrCost, SmallDistancesKeepFullRelativeAccuracy) {
   for (const double delta : {0.5, 2.0}) {
     for (double phi = 1e-12; phi < 2e-2; phi *= 3.7) {
-      const double series = phi * phi + std::pow(phi, 4) / 6 + 2 * std::pow(phi, 6) / 45;
+      const double series = phi * phi + std::pow(phi, 4) / 6 + 2 * std::pow(phi, 6) / 45 +
+                            17 * std::pow(phi, 8) / 1260;
       const double cost = wfr_cost_from_distance(2 * delta * phi, delta);
       EXPECT_NEAR(cost, series, 8 * kUlpsRelative * series) << "phi " << phi << " delta " << delta;
     }

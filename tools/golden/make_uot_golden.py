@@ -146,6 +146,9 @@ def make_case(name, kind, seed, n, m, delta, spread, mass_a, mass_b, density, rh
         'plan': plan.ravel().tolist(),
         'objective': float(objective(plan, cost_masked, a, b, rho)),
         'transported_mass': float(plan.sum()),
+        # Mass of rows and columns without an admissible pair (all masses here are positive).
+        'unmatched_mass': float(a[~np.isfinite(cost_masked).any(1)].sum() +
+                                b[~np.isfinite(cost_masked).any(0)].sum()),
     })
     return case
 

@@ -2,6 +2,8 @@
 
 #include <omp.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace mustfm {
@@ -43,6 +45,11 @@ Context::~Context() {
 
 void Context::add_log_sink(std::shared_ptr<LogSink> sink) {
   logger_->sinks().push_back(std::move(sink));
+}
+
+void Context::remove_log_sink(const std::shared_ptr<LogSink>& sink) {
+  auto& sinks = logger_->sinks();
+  sinks.erase(std::remove(sinks.begin(), sinks.end(), sink), sinks.end());
 }
 
 std::string Context::describe() const {

@@ -46,6 +46,7 @@ class Context {
 
   // Adds a second destination for log messages (e.g. the run folder's log file).
   void add_log_sink(std::shared_ptr<LogSink> sink);
+  void remove_log_sink(const std::shared_ptr<LogSink>& sink);
   // Waits for all queued work on this context's stream (no-op on the CPU).
   void synchronize();
   // One line: backend, device and thread count.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "engine/job_data_checks.h"
 #include "engine/synthetic.h"
 #include "io/job_parser.h"
 #include "io/table_reader.h"
@@ -34,6 +35,9 @@ CellTable load_cell_table(const Job& job) {
   if (job.data.path.starts_with(kBuiltinScheme)) return load_builtin(job);
 
   std::filesystem::path path = resolve_data_path(job);
+  MUSTFM_EXPECTS(std::filesystem::exists(path),
+                 "data.path: " + path.lexically_normal().string() + " does not exist" +
+                     (job.job_file.empty() ? "" : " (job " + job.job_file.string() + ")"));
   std::string format = job.data.format;
   if (format == "auto") {
     std::string extension = lowercase_extension(path);
@@ -57,6 +61,7 @@ LoadedData load_data(Context& context, const Job& job) {
   LoadedData data;
   data.table = load_cell_table(job);
   data.dataset = build_dataset(data.table, job.data);
+  check_job_against_data(job, data.dataset);
   data.hierarchy = build_hierarchy(context, data.dataset);
   return data;
 }

@@ -4,8 +4,12 @@
 
 #include <filesystem>
 
+#include "engine/coupling.h"
+#include "engine/coupling_output.h"
 #include "engine/data_loading.h"
 #include "engine/data_report.h"
+#include "engine/priors.h"
+#include "engine/run_log.h"
 #include "io/job_parser.h"
 #include "io/run_folder.h"
 
@@ -34,17 +38,48 @@ std::unique_ptr<Context> make_job_context(const Job& job, std::shared_ptr<LogSin
 
 std::string validate_job(Context& context, const Job& job) {
   LoadedData data = load_data(context, job);
+  build_priors(data.dataset, job.data);
   return dataset_summary(data.dataset, data.hierarchy);
 }
 
-std::string run_job(Context& context, const Job& job) {
+namespace {
+
+// The stages in order; a run stops after `last`.
+enum class Stage { couple, all };
+
+// The coupling stage: coarse-to-fine plans for every interval, written under couplings/.
+void run_coupling_stage(Context& context,
+                        const Job& job,
+                        const LoadedData& data,
+                        const Priors& priors,
+                        const RunFolder& folder) {
   Logger& log = context.log();
+  log.info("coupling {} interval(s), finest level {}, priors from {}",
+           data.dataset.snapshots.size() - 1, job.coupling.finest_level, priors.origin);
+  CouplingResult coupling =
+      couple_snapshots(context, data.dataset, data.hierarchy, priors, job.coupling);
+  write_couplings(folder, coupling, job.coupling);
+  for (const IntervalCoupling& interval : coupling.intervals) {
+    const PairDistribution& pairs = interval.pairs;
+    if (pairs.unsampled_source_mass > 0 || pairs.unsampled_target_mass > 0)
+      log.warn(
+          "interval t {} -> {}: source mass {:.6g} and target mass {:.6g} lie in rows or "
+          "columns the coupling leaves empty; they never appear in training pairs",
+          interval.source_time, interval.target_time, pairs.unsampled_source_mass,
+          pairs.unsampled_target_mass);
+  }
+}
+
+std::string run_stages(Context& context, const Job& job, Stage last) {
+  Logger& log = context.log();
+  RunLog run_log(context);
   // Data paths written absolute, so the saved job reruns from anywhere.
   Job absolute = job;
   if (!job.data.path.starts_with("builtin:"))
-    absolute.data.path = std::filesystem::absolute(resolve_data_path(job)).string();
+    absolute.data.path = std::filesystem::weakly_canonical(resolve_data_path(job)).string();
   if (!job.data.labels_path.empty())
-    absolute.data.labels_path = std::filesystem::absolute(resolve_labels_path(job)).string();
+    absolute.data.labels_path =
+        std::filesystem::weakly_canonical(resolve_labels_path(job)).string();
   std::string resolved = job_to_json(absolute).dump(2);
   log.info("mustfm-engine {}", context.describe());
   log.info("resolved job:\n{}", resolved);
@@ -52,19 +87,35 @@ std::string run_job(Context& context, const Job& job) {
   // Everything that can be wrong with the input is found here, before the folder exists.
   LoadedData data = load_data(context, job);
   log.info("data:\n{}", dataset_summary(data.dataset, data.hierarchy));
+  const Priors priors = build_priors(data.dataset, job.data);
 
+  check_output_folder(job.output.dir, resolved, job.output.force);
   RunFolder folder(job.output.dir);
-  context.add_log_sink(make_file_sink(folder.file("mustfm.log").string()));
+  run_log.attach_file(folder.file("mustfm.log"));
   log.info("writing the run folder {}", folder.root().string());
   folder.write_text("job.resolved.json", resolved + "\n");
   folder.write_text("data/snapshots.csv", snapshots_csv(data.dataset));
   folder.write_text("data/clusters.csv", clusters_csv(data.dataset, data.hierarchy));
 
-  // Said plainly, so nobody mistakes the data stage for a finished run.
-  log.warn(
-      "this version implements the data stage only (loading, checks, hierarchy); coupling, "
-      "training, prediction and evaluation are not available yet, so the run stops here");
+  run_coupling_stage(context, job, data, priors, folder);
+  if (last == Stage::all) {
+    // Said plainly, so nobody mistakes the coupling stage for a finished run.
+    log.warn(
+        "this version implements the data and coupling stages (loading, checks, hierarchy, "
+        "couplings); training, prediction and evaluation are not available yet, so the run "
+        "stops here");
+  }
   return folder.root().string();
+}
+
+}  // namespace
+
+std::string run_job(Context& context, const Job& job) {
+  return run_stages(context, job, Stage::all);
+}
+
+std::string couple_job(Context& context, const Job& job) {
+  return run_stages(context, job, Stage::couple);
 }
 
 }  // namespace mustfm

@@ -29,7 +29,12 @@ std::unique_ptr<Context> make_job_context(const Job& job, std::shared_ptr<LogSin
 // Checks the job and its data without writing anything; returns a summary for the terminal.
 std::string validate_job(Context& context, const Job& job);
 
-// Runs every stage this version has, writing the run folder. Returns the folder's path.
+// Runs every stage this version has (data, couple), writing the run folder. Returns the
+// folder's path.
 std::string run_job(Context& context, const Job& job);
+
+// Runs the stages up to and including the coupling stage (the `couple` command). Returns the
+// folder's path.
+std::string couple_job(Context& context, const Job& job);
 
 }  // namespace mustfm

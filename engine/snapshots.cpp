@@ -33,6 +33,13 @@ void check_table_shape(const CellTable& table) {
     MUSTFM_EXPECTS(table.levels[l].size() == n,
                    fmt::format("{}: annotation level {} has {} labels for {} cells", table.source,
                                l, table.levels[l].size(), n));
+  MUSTFM_EXPECTS(table.priors.empty() || table.priors.size() == table.levels.size(),
+                 fmt::format("{}: {} prior level(s) for {} annotation level(s)", table.source,
+                             table.priors.size(), table.levels.size()));
+  for (std::size_t l = 0; l < table.priors.size(); ++l)
+    MUSTFM_EXPECTS(table.priors[l].size() == n,
+                   fmt::format("{}: prior level {} has {} labels for {} cells", table.source, l,
+                               table.priors[l].size(), n));
 }
 
 void check_values(const CellTable& table) {
@@ -113,8 +120,27 @@ std::vector<std::vector<std::int32_t>> assign_cluster_ids(const CellTable& table
   return ids;
 }
 
+// Per prior level, the index of each cell's prior label among the level's distinct labels.
+std::vector<std::vector<std::int32_t>> assign_prior_ids(
+    const CellTable& table, std::vector<std::vector<std::string>>& values) {
+  std::vector<std::vector<std::int32_t>> ids(table.priors.size());
+  values.assign(table.priors.size(), {});
+  for (std::size_t l = 0; l < table.priors.size(); ++l) {
+    std::unordered_map<std::string_view, std::int32_t> index;
+    ids[l].resize(table.cell_count);
+    for (std::size_t i = 0; i < table.cell_count; ++i) {
+      const std::string& label = table.priors[l][i];
+      auto [it, inserted] = index.try_emplace(label, static_cast<std::int32_t>(values[l].size()));
+      if (inserted) values[l].push_back(label);
+      ids[l][i] = it->second;
+    }
+  }
+  return ids;
+}
+
 void fill_snapshot(const CellTable& table,
                    const std::vector<std::vector<std::int32_t>>& ids,
+                   const std::vector<std::vector<std::int32_t>>& prior_ids,
                    const std::vector<std::size_t>& rows,
                    Snapshot& snapshot) {
   const std::size_t d = table.dimension;
@@ -123,12 +149,14 @@ void fill_snapshot(const CellTable& table,
   snapshot.weights.resize(rows.size());
   snapshot.table_rows.resize(rows.size());
   snapshot.cluster_ids.assign(ids.size(), std::vector<std::int32_t>(rows.size()));
+  snapshot.prior_ids.assign(prior_ids.size(), std::vector<std::int32_t>(rows.size()));
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const std::size_t row = rows[i];
     std::copy_n(table.features.begin() + row * d, d, snapshot.features.begin() + i * d);
     snapshot.weights[i] = table.weight.empty() ? 1.0 : table.weight[row];
     snapshot.table_rows[i] = static_cast<std::int64_t>(row);
     for (std::size_t l = 0; l < ids.size(); ++l) snapshot.cluster_ids[l][i] = ids[l][row];
+    for (std::size_t l = 0; l < prior_ids.size(); ++l) snapshot.prior_ids[l][i] = prior_ids[l][row];
   }
 
   // Stable, so cells keep table order inside their finest cluster.
@@ -201,6 +229,8 @@ Dataset build_dataset(const CellTable& table, const DataSettings& settings) {
   dataset.dimension = table.dimension;
   dataset.feature_names = table.feature_names;
   const auto ids = assign_cluster_ids(table, dataset.levels);
+  dataset.prior_names = table.prior_names;
+  const auto prior_ids = assign_prior_ids(table, dataset.prior_values);
 
   std::vector<std::vector<std::size_t>> rows(times.size());
   for (std::size_t i = 0; i < table.cell_count; ++i) {
@@ -210,7 +240,7 @@ Dataset build_dataset(const CellTable& table, const DataSettings& settings) {
   dataset.snapshots.resize(times.size());
   for (std::size_t k = 0; k < times.size(); ++k) {
     dataset.snapshots[k].time = times[k];
-    fill_snapshot(table, ids, rows[k], dataset.snapshots[k]);
+    fill_snapshot(table, ids, prior_ids, rows[k], dataset.snapshots[k]);
   }
 
   apply_population_sizes(settings, table.source, dataset.snapshots);

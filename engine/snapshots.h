@@ -47,6 +47,9 @@ struct Snapshot {
   std::vector<std::int64_t> table_rows;
   // cluster_ids[l][i]: AnnotationLevel id of cell i at annotation level l.
   std::vector<std::vector<std::int32_t>> cluster_ids;
+  // prior_ids[l][i]: index into Dataset::prior_values[l] of cell i's transition-prior label at
+  // annotation level l; empty when the table has no prior columns.
+  std::vector<std::vector<std::int32_t>> prior_ids;
   // sorted_order[p]: the cell at position p when cells are stably sorted by finest cluster id;
   // every finest (and coarser) cluster is a contiguous range of positions. Identity when there
   // are no annotation levels.
@@ -62,6 +65,10 @@ struct Dataset {
   std::vector<std::string> feature_names;
   // Coarsest first.
   std::vector<AnnotationLevel> levels;
+  // The prior columns ("prior0", ...), one per annotation level, or none; prior_values[l] holds
+  // the distinct prior labels of level l in order of first appearance in the table.
+  std::vector<std::string> prior_names;
+  std::vector<std::vector<std::string>> prior_values;
   // Ascending in time.
   std::vector<Snapshot> snapshots;
 

@@ -64,7 +64,7 @@ struct CouplingSettings {
   double eps_start = 1.0;
   double eps_decay = 0.5;
   double tolerance = 1e-6;
-  int max_iterations = 1000;
+  int max_iterations = 20000;
   int check_every = 10;
   double mm_tolerance = 1e-9;
   // Hierarchical-mask threshold between levels, and the block threshold at the cell level.

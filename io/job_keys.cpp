@@ -85,7 +85,8 @@ std::vector<JobKey> make_job_keys() {
       number_key(MUSTFM_JOB_MEMBER(coupling.tolerance), kPositive,
                  "Sinkhorn: stops when its residual falls below this"),
       integer_key(MUSTFM_JOB_MEMBER(coupling.max_iterations), kAtLeastOne,
-                  "Iteration limit of one solve"),
+                  "Iteration limit of one solve (eps-scaling stages together); Sinkhorn at eps "
+                  "1e-3 needs about 5000"),
       integer_key(MUSTFM_JOB_MEMBER(coupling.check_every), kAtLeastOne,
                   "Iterations between convergence checks"),
       number_key(MUSTFM_JOB_MEMBER(coupling.mm_tolerance), kPositive,

@@ -105,6 +105,24 @@ nlohmann::json parse_json_text(const std::string& text, const std::string& sourc
         source.empty() ? "line " + std::to_string(at.line) + ", column " + std::to_string(at.column)
                        : source + ":" + std::to_string(at.line) + ":" + std::to_string(at.column);
     throw InputError(location + ": " + parser_reason(error.what()));
+  } catch (const nlohmann::json::out_of_range& error) {
+    // A number too large for a double ("1e400"); the parser names the token but no position,
+    // so the token's first occurrence locates it.
+    const std::string what = error.what();
+    const std::size_t open = what.find('\'');
+    const std::size_t close = what.rfind('\'');
+    std::string location = source;
+    if (open != std::string::npos && close > open) {
+      const std::string token = what.substr(open + 1, close - open - 1);
+      const std::size_t offset = text.find(token);
+      if (offset != std::string::npos) {
+        const TextPosition at = position_of_offset(text, offset);
+        location += (source.empty() ? "line " : ":") + std::to_string(at.line) +
+                    (source.empty() ? ", column " : ":") + std::to_string(at.column);
+      }
+      throw InputError(location + ": number " + token + " does not fit a double");
+    }
+    throw InputError(location + ": " + what);
   } catch (const InputError& error) {
     throw InputError((source.empty() ? "" : source + ": ") + error.what());
   }

@@ -8,6 +8,18 @@
 
 namespace mustfm {
 
+// Checks, before anything is written, that `root` may receive the run of the job whose resolved
+// form is `resolved_job`: it does not exist, is empty, or is a run folder of the same job (equal
+// resolved jobs but for the output section, so finished stages can be reused). A run folder of a
+// different job needs `force`; a file, or a non-empty folder that is no run folder, is refused
+// always. InputError naming the folder.
+void check_output_folder(const std::filesystem::path& root,
+                         const std::string& resolved_job,
+                         bool force);
+
+// The file in a run folder that holds the resolved job.
+inline constexpr const char* kResolvedJobFile = "job.resolved.json";
+
 class RunFolder {
  public:
   // Creates `root` (and parents) if needed. RuntimeFailure naming the path when it cannot, or

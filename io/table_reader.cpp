@@ -150,6 +150,14 @@ ColumnLayout locate_columns(const CsvTable& table,
   }
 
   if (!settings.weight_column.empty()) layout.weight = table.find_column(settings.weight_column);
+  // The default weight column is optional; a column the user named on purpose is not, so a
+  // misspelling cannot silently make every weight 1.
+  if (!layout.weight && settings.weight_column != TableColumns{}.weight_column) {
+    throw InputError(fmt::format(
+        "{}: no weight column '{}' (data.columns.weight_column); columns "
+        "found: {}",
+        header_location(table), settings.weight_column, fmt::join(table.header(), ", ")));
+  }
   return layout;
 }
 

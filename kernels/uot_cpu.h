@@ -1,6 +1,7 @@
-// Internals shared by the CPU solvers of kernels/uot_solver.h: the validated problem on
-// normalized masses, and the raw output of a solver before it is scaled back and summarized.
-// Names as in kernels/uot_solver.h; Z = (sum a + sum b) / 2.
+// Internals shared by the solvers of kernels/uot_solver.h: the validated problem on normalized
+// masses, the raw output of a solver before it is scaled back and summarized, and the CPU
+// solvers with the host-side pieces the CUDA backend shares with them. Names as in
+// kernels/uot_solver.h; Z = (sum a + sum b) / 2, tau = rho / (rho + eps).
 #pragma once
 
 #include <cstdint>
@@ -16,6 +17,7 @@ constexpr std::int64_t kParallelMinEntries = 1 << 15;
 
 struct UotPrepared {
   const CsrMatrix* structure = nullptr;
+  // Null for the CUDA backend, which builds its transpose on the device.
   const CsrTranspose* transpose = nullptr;
   // a / Z and b / Z.
   std::vector<double> a;
@@ -41,6 +43,33 @@ struct UotRaw {
   std::vector<double> f;
   std::vector<double> g;
 };
+
+// Normalized masses and their logs for a checked problem with Z > 0 (kernels/uot_solver.cpp).
+UotPrepared prepare_uot(const UotProblem& problem, const CsrTranspose* transpose, double z);
+
+// eps_start, eps_start * decay, ... while above eps, then eps itself.
+std::vector<double> sinkhorn_eps_schedule(const UotOptions& options);
+
+// Potentials of rows (columns) that can carry mass start from the warm start (or 0 where it is
+// absent or not finite); the others are +inf.
+std::vector<double> sinkhorn_initial_potential(const std::vector<double>& log_mass,
+                                               View<const double> warm);
+
+// g_j <- -tau eps LSE_i((f_i - C_ij) / eps + log a_i) for every column that can carry mass.
+void sinkhorn_column_pass(const UotPrepared& p,
+                          const std::vector<double>& f,
+                          double eps,
+                          double tau,
+                          std::vector<double>& g);
+
+// f_new_i <- -tau eps LSE_j((g_j - C_ij) / eps + log b_j). Returns max_i |f_new_i - f_i| /
+// (tau eps), which equals max_i |log(r_i / a_i) + f_i / rho| for the potentials (f, g).
+double sinkhorn_row_pass(const UotPrepared& p,
+                         const std::vector<double>& f,
+                         const std::vector<double>& g,
+                         double eps,
+                         double tau,
+                         std::vector<double>& f_new);
 
 UotRaw sinkhorn_cpu(const UotPrepared& problem, const UotOptions& options);
 UotRaw mm_cpu(const UotPrepared& problem, const UotOptions& options);

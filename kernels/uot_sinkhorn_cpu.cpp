@@ -16,12 +16,13 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-// g_j <- -tau eps LSE_i((f_i - C_ij) / eps + log a_i) for every column that can carry mass.
-void column_pass(const UotPrepared& p,
-                 const std::vector<double>& f,
-                 double eps,
-                 double tau,
-                 std::vector<double>& g) {
+}  // namespace
+
+void sinkhorn_column_pass(const UotPrepared& p,
+                          const std::vector<double>& f,
+                          double eps,
+                          double tau,
+                          std::vector<double>& g) {
   const CsrTranspose& t = *p.transpose;
   const std::vector<double>& costs = p.structure->costs;
   const int cols = p.structure->cols;
@@ -37,14 +38,12 @@ void column_pass(const UotPrepared& p,
   }
 }
 
-// f_new_i <- -tau eps LSE_j((g_j - C_ij) / eps + log b_j). Returns max_i |f_new_i - f_i| /
-// (tau eps), which equals max_i |log(r_i / a_i) + f_i / rho| for the potentials (f, g).
-double row_pass(const UotPrepared& p,
-                const std::vector<double>& f,
-                const std::vector<double>& g,
-                double eps,
-                double tau,
-                std::vector<double>& f_new) {
+double sinkhorn_row_pass(const UotPrepared& p,
+                         const std::vector<double>& f,
+                         const std::vector<double>& g,
+                         double eps,
+                         double tau,
+                         std::vector<double>& f_new) {
   const CsrMatrix& m = *p.structure;
   double worst = 0.0;
 #pragma omp parallel for schedule(static) if (p.parallel) reduction(max : worst)
@@ -61,17 +60,15 @@ double row_pass(const UotPrepared& p,
   return worst;
 }
 
-// eps_start, eps_start * decay, ... while above eps, then eps itself.
-std::vector<double> eps_schedule(const UotOptions& options) {
+std::vector<double> sinkhorn_eps_schedule(const UotOptions& options) {
   std::vector<double> stages;
   for (double e = options.eps_start; e > options.eps; e *= options.eps_decay) stages.push_back(e);
   stages.push_back(options.eps);
   return stages;
 }
 
-// Potentials of rows that can carry mass start from the warm start (or 0); the others are +inf.
-std::vector<double> initial_potential(const std::vector<double>& log_mass,
-                                      View<const double> warm) {
+std::vector<double> sinkhorn_initial_potential(const std::vector<double>& log_mass,
+                                               View<const double> warm) {
   std::vector<double> potential(log_mass.size(), kInf);
   for (std::size_t k = 0; k < log_mass.size(); ++k) {
     if (log_mass[k] == -kInf) continue;
@@ -79,6 +76,8 @@ std::vector<double> initial_potential(const std::vector<double>& log_mass,
   }
   return potential;
 }
+
+namespace {
 
 // Iterates at one eps from (f, g) until the residual, tested every check_every iterations, falls
 // below `tolerance`, or the iteration budget runs out. Returns whether the tolerance was met.
@@ -92,8 +91,8 @@ bool run_stage(const UotPrepared& p,
   const double tau = p.rho / (p.rho + eps);
   std::vector<double> f_new = f;
   for (int local = 1;; ++local) {
-    column_pass(p, f, eps, tau, g);
-    const double residual = row_pass(p, f, g, eps, tau, f_new);
+    sinkhorn_column_pass(p, f, eps, tau, g);
+    const double residual = sinkhorn_row_pass(p, f, g, eps, tau, f_new);
     MUSTFM_ASSERT(!std::isnan(residual), "NaN in a Sinkhorn row pass");
     ++raw.iterations;
 
@@ -112,13 +111,13 @@ bool run_stage(const UotPrepared& p,
 }  // namespace
 
 UotRaw sinkhorn_cpu(const UotPrepared& p, const UotOptions& options) {
-  std::vector<double> f = initial_potential(p.log_a, options.f_init);
-  std::vector<double> g = initial_potential(p.log_b, options.g_init);
+  std::vector<double> f = sinkhorn_initial_potential(p.log_a, options.f_init);
+  std::vector<double> g = sinkhorn_initial_potential(p.log_b, options.g_init);
   UotRaw raw;
   raw.status = UotStatus::iteration_limit;
   raw.residual = kInf;
 
-  const std::vector<double> stages = eps_schedule(options);
+  const std::vector<double> stages = sinkhorn_eps_schedule(options);
   for (std::size_t s = 0; s < stages.size() && raw.iterations < options.max_iterations; ++s) {
     const bool last_stage = s + 1 == stages.size();
     const double tolerance =

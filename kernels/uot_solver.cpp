@@ -1,6 +1,7 @@
 // Entry point of the unbalanced transport solvers: checks the input, normalizes the masses by
-// Z = (sum a + sum b) / 2, runs the chosen CPU solver and summarizes its plan in the caller's
-// units. Names as in kernels/uot_solver.h; r = gamma 1 and c = gamma^T 1 are the plan's marginals.
+// Z = (sum a + sum b) / 2, runs the chosen solver on the chosen backend and summarizes its plan
+// in the caller's units (on the host for both backends, so results have one form). Names as in
+// kernels/uot_solver.h; r = gamma 1 and c = gamma^T 1 are the plan's marginals.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -10,6 +11,7 @@
 
 #include "kernels/common/error.h"
 #include "kernels/uot_cpu.h"
+#include "kernels/uot_cuda.h"
 #include "kernels/uot_entry.h"
 
 namespace mustfm {
@@ -20,6 +22,8 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 void check_arguments(const UotProblem& problem, const UotOptions& options) {
   MUSTFM_EXPECTS(problem.structure != nullptr, "UOT: the problem has no sparsity structure");
+  MUSTFM_EXPECTS(problem.a.space == MemorySpace::host && problem.b.space == MemorySpace::host,
+                 "UOT: the masses must be in host memory");
   const CsrMatrix& m = *problem.structure;
   validate_csr(m);
   MUSTFM_EXPECTS(m.has_costs(), "UOT: the sparsity structure carries no costs");
@@ -71,37 +75,6 @@ bool has_non_finite_input(const UotProblem& problem) {
   for (double cost : problem.structure->costs)
     if (std::isnan(cost) || cost == -kInf) return true;
   return false;
-}
-
-// Normalized masses and their logs, -inf for rows and columns that cannot carry mass.
-detail::UotPrepared prepare(const UotProblem& problem, const CsrTranspose& transpose, double z) {
-  const CsrMatrix& m = *problem.structure;
-  detail::UotPrepared p;
-  p.structure = &m;
-  p.transpose = &transpose;
-  p.z = z;
-  p.rho = problem.rho;
-  p.parallel = m.nnz() >= detail::kParallelMinEntries;
-  p.a.assign(problem.a.begin(), problem.a.end());
-  p.b.assign(problem.b.begin(), problem.b.end());
-  for (double& v : p.a) v /= z;
-  for (double& v : p.b) v /= z;
-
-  std::vector<char> row_live(p.a.size(), 0);
-  std::vector<char> col_live(p.b.size(), 0);
-  for (int i = 0; i < m.rows; ++i) {
-    for (std::int64_t e = m.row_offsets[i]; e < m.row_offsets[i + 1]; ++e) {
-      const std::int32_t j = m.col_indices[e];
-      if (p.a[i] > 0 && p.b[j] > 0 && m.costs[e] < kInf) row_live[i] = col_live[j] = 1;
-    }
-  }
-  p.log_a.assign(p.a.size(), -kInf);
-  p.log_b.assign(p.b.size(), -kInf);
-  for (std::size_t i = 0; i < p.a.size(); ++i)
-    if (row_live[i]) p.log_a[i] = std::log(p.a[i]);
-  for (std::size_t j = 0; j < p.b.size(); ++j)
-    if (col_live[j]) p.log_b[j] = std::log(p.b[j]);
-  return p;
 }
 
 // -rho log(sum / mass), +inf where no mass is carried.
@@ -160,6 +133,40 @@ void summarize(const UotProblem& problem,
 
 }  // namespace
 
+namespace detail {
+
+UotPrepared prepare_uot(const UotProblem& problem, const CsrTranspose* transpose, double z) {
+  const CsrMatrix& m = *problem.structure;
+  UotPrepared p;
+  p.structure = &m;
+  p.transpose = transpose;
+  p.z = z;
+  p.rho = problem.rho;
+  p.parallel = m.nnz() >= kParallelMinEntries;
+  p.a.assign(problem.a.begin(), problem.a.end());
+  p.b.assign(problem.b.begin(), problem.b.end());
+  for (double& v : p.a) v /= z;
+  for (double& v : p.b) v /= z;
+
+  std::vector<char> row_live(p.a.size(), 0);
+  std::vector<char> col_live(p.b.size(), 0);
+  for (int i = 0; i < m.rows; ++i) {
+    for (std::int64_t e = m.row_offsets[i]; e < m.row_offsets[i + 1]; ++e) {
+      const std::int32_t j = m.col_indices[e];
+      if (p.a[i] > 0 && p.b[j] > 0 && m.costs[e] < kInf) row_live[i] = col_live[j] = 1;
+    }
+  }
+  p.log_a.assign(p.a.size(), -kInf);
+  p.log_b.assign(p.b.size(), -kInf);
+  for (std::size_t i = 0; i < p.a.size(); ++i)
+    if (row_live[i]) p.log_a[i] = std::log(p.a[i]);
+  for (std::size_t j = 0; j < p.b.size(); ++j)
+    if (col_live[j]) p.log_b[j] = std::log(p.b[j]);
+  return p;
+}
+
+}  // namespace detail
+
 const char* uot_status_name(UotStatus status) {
   switch (status) {
     case UotStatus::converged:
@@ -173,9 +180,10 @@ const char* uot_status_name(UotStatus status) {
 }
 
 UotResult solve_uot(const Exec& exec, const UotProblem& problem, const UotOptions& options) {
+#ifndef MUSTFM_WITH_CUDA
   MUSTFM_EXPECTS(exec.backend == Backend::cpu,
-                 "UOT: the unbalanced transport solver is not yet available on CUDA; run it with "
-                 "the CPU backend");
+                 "UOT: the CUDA backend was requested, but this build has no CUDA");
+#endif
   check_arguments(problem, options);
   const CsrMatrix& m = *problem.structure;
 
@@ -199,12 +207,24 @@ UotResult solve_uot(const Exec& exec, const UotProblem& problem, const UotOption
     return result;
   }
 
+  const bool mm = options.solver == UotSolver::mm;
+#ifdef MUSTFM_WITH_CUDA
+  if (exec.backend == Backend::cuda) {
+    // The device builds its own transpose; the host one is neither needed nor built.
+    const detail::UotPrepared prepared = detail::prepare_uot(problem, nullptr, z);
+    detail::UotRaw raw = mm ? detail::mm_cuda(exec, prepared, options)
+                            : detail::sinkhorn_cuda(exec, prepared, options);
+    summarize(problem, prepared, std::move(raw), result);
+    return result;
+  }
+#endif
+
   CsrTranspose built;
   if (!m.has_transpose()) built = transpose_of(m);
   const CsrTranspose& transpose = m.has_transpose() ? m.transpose : built;
-  const detail::UotPrepared prepared = prepare(problem, transpose, z);
-  detail::UotRaw raw = options.solver == UotSolver::mm ? detail::mm_cpu(prepared, options)
-                                                       : detail::sinkhorn_cpu(prepared, options);
+  const detail::UotPrepared prepared = detail::prepare_uot(problem, &transpose, z);
+  detail::UotRaw raw =
+      mm ? detail::mm_cpu(prepared, options) : detail::sinkhorn_cpu(prepared, options);
   summarize(problem, prepared, std::move(raw), result);
   return result;
 }

@@ -93,8 +93,12 @@ struct UotResult {
 };
 
 // Throws InputError for inconsistent shapes, negative masses, non-positive rho / eps / decay,
-// or the CUDA backend (not yet available). Non-finite masses or costs (NaN, -inf) give
+// or the CUDA backend in a build without it. Non-finite masses or costs (NaN, -inf) give
 // status non_finite_input and an all-zero plan; non-convergence gives iteration_limit.
+// The problem lives in host memory on both backends, and so does the result. On CUDA the
+// problem is uploaded, solved on exec.stream and copied back before the call returns; checks,
+// eps schedule, stopping rule and summary are the CPU's, so both backends return the same
+// iterations and agree to rounding.
 UotResult solve_uot(const Exec& exec, const UotProblem& problem, const UotOptions& options);
 
 }  // namespace mustfm

@@ -70,6 +70,11 @@ int run_command_line(int argc, char** argv) {
   CLI::App* run = app.add_subcommand("run", "Run a job and write its run folder");
   add_job_arguments(*run, run_arguments, true);
 
+  JobArguments couple_arguments;
+  CLI::App* couple = app.add_subcommand(
+      "couple", "Run a job up to its coupling stage and write the couplings to its run folder");
+  add_job_arguments(*couple, couple_arguments, true);
+
   JobArguments validate_arguments;
   CLI::App* validate =
       app.add_subcommand("validate", "Check a job and its data without running it");
@@ -109,6 +114,10 @@ int run_command_line(int argc, char** argv) {
       auto context = make_job_context(job);
       std::string folder = run_job(*context, job);
       std::cout << folder << "\n";
+    } else if (*couple) {
+      Job job = load_job_from(couple_arguments);
+      auto context = make_job_context(job);
+      std::cout << couple_job(*context, job) << "\n";
     } else if (*validate) {
       Job job = load_job_from(validate_arguments);
       auto context = make_job_context(job);

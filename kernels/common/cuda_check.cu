@@ -64,6 +64,9 @@ std::string cuda_device_summary() {
   cudaError_t status = cudaGetDeviceCount(&count);
   if (status != cudaSuccess) {
     cudaGetLastError();
+    // Without any NVIDIA driver the runtime reports an "insufficient driver"; say what it means.
+    if (status == cudaErrorInsufficientDriver || status == cudaErrorNoDevice)
+      return std::string("no NVIDIA GPU or driver found (CUDA: ") + cudaGetErrorName(status) + ")";
     return std::string("no CUDA device usable: ") + cudaGetErrorString(status);
   }
   if (count == 0) return "no CUDA device present";

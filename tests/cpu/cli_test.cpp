@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -80,6 +81,36 @@ TEST(Cli, SavedJobRerunsFromTheRunFolder) {
   std::filesystem::path data_path = json["data"]["path"].get<std::string>();
   EXPECT_TRUE(data_path.is_absolute()) << data_path;
   EXPECT_EQ(run_cli({"validate", (output / "job.resolved.json").string()}), 0);
+}
+
+TEST(Cli, RerunsIntoItsOwnFolderButNotIntoOthers) {
+  testing::TempDir dir;
+  std::filesystem::path output = dir.path() / "run";
+  // At log level info, so the resolved job is logged.
+  std::string text = small_builtin_job(output);
+  text.replace(text.find("\"warn\""), 6, "\"info\"");
+  auto job = dir.write("job.json", text);
+  ASSERT_EQ(run_cli({"run", job.string()}), 0);
+  EXPECT_EQ(run_cli({"run", job.string()}), 0);
+
+  // The log holds both runs, each from its resolved job on.
+  std::ifstream log_file(output / "mustfm.log");
+  std::string log((std::istreambuf_iterator<char>(log_file)), std::istreambuf_iterator<char>());
+  std::size_t first = log.find("resolved job");
+  ASSERT_NE(first, std::string::npos) << log;
+  EXPECT_NE(log.find("resolved job", first + 1), std::string::npos) << log;
+
+  auto other = dir.write("other.json", R"({"data": {"path": "builtin:multiscale",
+      "synthetic": {"cells_per_cluster": 3}}, "output": {"dir": ")" +
+                                           output.string() + R"("}})");
+  EXPECT_EQ(run_cli({"run", other.string()}), 2);
+  EXPECT_EQ(run_cli({"run", other.string(), "--force"}), 0);
+
+  auto foreign = dir.path() / "foreign";
+  std::filesystem::create_directories(foreign);
+  dir.write("foreign/notes.txt", "precious");
+  EXPECT_EQ(run_cli({"run", job.string(), "--output", foreign.string()}), 2);
+  EXPECT_FALSE(std::filesystem::exists(foreign / "job.resolved.json"));
 }
 
 TEST(Cli, BadDataExitsTwoAndWritesNothing) {

@@ -165,6 +165,12 @@ TEST(JobParser, SyntaxErrorReportsLineAndColumn) {
   }
 }
 
+TEST(JobParser, NumberTooLargeForADoubleNamesItsPlace) {
+  const std::string message =
+      parse_error("{\"data\": {\"path\": \"a.csv\"},\n \"prediction\": {\"times\": [0, 1e400]}}");
+  EXPECT_EQ(message, "job.json:2:30: number 1e400 does not fit a double") << message;
+}
+
 TEST(JobParser, UnknownKeysSuggestCloseNames) {
   EXPECT_EQ(parse_error(with(R"("seeed": 1)")),
             "unknown key \"seeed\" in job.json; did you mean \"seed\"?");

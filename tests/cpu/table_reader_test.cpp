@@ -240,6 +240,14 @@ TEST(ReadCellTableCsvErrors, BadCellWeight) {
                       {"cells.csv", "line 2", "'cell_weight'", "'heavy'"}));
 }
 
+TEST(ReadCellTableCsvErrors, NamedWeightColumnMustExist) {
+  TableColumns columns;
+  columns.weight_column = "mass";
+  EXPECT_TRUE(rejects("samples,x1,weight\n0,1,2\n",
+                      {"cells.csv", "line 1", "no weight column 'mass'", "samples, x1, weight"},
+                      columns));
+}
+
 TEST(ReadCellTableCsvErrors, RepeatedAndUnknownColumns) {
   EXPECT_TRUE(rejects("samples,x1,x1\n0,1,2\n", {"cells.csv", "'x1'", "twice"}));
   TableColumns columns;

@@ -1,0 +1,257 @@
+// Log-domain Sinkhorn for the masked entropic unbalanced problem, CUDA backend: the twin of
+// kernels/uot_sinkhorn_cpu.cpp, with the same eps schedule, warm start, stopping rule and
+// per-entry formulas (kernels/uot_entry.h, kernels/lse.h), in double. Names as in
+// kernels/uot_solver.h; tau = rho / (rho + eps).
+//
+// One kernel serves both passes: a row pass walks the CSR rows (partners: columns), a column
+// pass walks the transpose (partners: rows) with costs gathered into column order. A group of
+// threads (a warp, or the block for long segments) streams the log-sum-exp of one segment and
+// merges the partial states in a fixed order, so repeated runs give identical bits. The
+// residual is reduced on the device and read back only on a check.
+#include <cmath>
+#include <limits>
+#include <utility>
+
+#include "kernels/uot_cuda.h"
+#include "kernels/uot_device.cuh"
+#include "kernels/uot_entry.h"
+
+namespace mustfm::detail {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// Contract (s segments, n stored entries; a row pass has segments = rows, partners = columns, a
+// column pass the reverse):
+//   offsets            s + 1 int64; segment k holds positions offsets[k] .. offsets[k+1])
+//   partners           n int32, the partner of each position; costs n doubles, same order
+//   partner_potential  per partner (g for a row pass, f for a column pass), +inf where the
+//                      partner carries no mass; partner_log_mass likewise (-inf there)
+//   own_log_mass       s doubles; segments at -inf are skipped and their potential untouched
+//   potential          s doubles, assigned -tau eps LSE for every other segment
+//   previous, change   null, or s doubles each: change assigned |potential - previous| /
+//                      (tau eps), 0 for skipped segments
+// Launch: kBlock threads per block, kThreads threads (a warp or the block) per segment, grid
+// segment_blocks(s, kThreads). Preconditions: potential aliases none of the inputs; a segment
+// that is not skipped has an admissible entry with a live partner (prepare_uot guarantees it),
+// so its log-sum-exp is finite.
+template <int kThreads>
+__global__ void __launch_bounds__(kBlock) sinkhorn_pass_kernel(const std::int64_t* offsets,
+                                                               const std::int32_t* partners,
+                                                               const double* costs,
+                                                               const double* partner_potential,
+                                                               const double* partner_log_mass,
+                                                               const double* own_log_mass,
+                                                               std::int64_t segments,
+                                                               double eps,
+                                                               double tau,
+                                                               const double* previous,
+                                                               double* potential,
+                                                               double* change) {
+  __shared__ double scratch[2 * kBlock / kWarp];
+  const std::int64_t s = group_segment<kThreads>();
+  if (s >= segments) return;
+  const int rank = group_rank<kThreads>();
+  if (own_log_mass[s] == -kInf) {
+    if (change != nullptr && rank == 0) change[s] = 0.0;
+    return;
+  }
+
+  LseState<double> state;
+  for (std::int64_t k = offsets[s] + rank; k < offsets[s + 1]; k += kThreads) {
+    const std::int32_t partner = partners[k];
+    lse_push(state, sinkhorn_lse_term(partner_potential[partner], costs[k],
+                                      partner_log_mass[partner], eps));
+  }
+  state = group_lse<kThreads>(state, scratch);
+  if (rank != 0) return;
+
+  const double updated = sinkhorn_potential(lse_value(state), tau, eps);
+  potential[s] = updated;
+  if (change != nullptr) change[s] = std::fabs(updated - previous[s]) / (tau * eps);
+}
+
+// Contract (rows rows, nnz entries):
+//   row_offsets, col_indices, costs   the CSR structure with costs (kernels/csr.h)
+//   f, log_a                          rows doubles; g, log_b: cols doubles
+//   plan                              nnz doubles, assigned gamma in CSR order (0 off S)
+// Launch: kBlock threads per block, one warp per row, grid segment_blocks(rows, kWarp).
+__global__ void __launch_bounds__(kBlock) sinkhorn_plan_kernel(const std::int64_t* row_offsets,
+                                                               const std::int32_t* col_indices,
+                                                               const double* costs,
+                                                               const double* f,
+                                                               const double* g,
+                                                               const double* log_a,
+                                                               const double* log_b,
+                                                               std::int64_t rows,
+                                                               double eps,
+                                                               double* plan) {
+  const std::int64_t i = group_segment<kWarp>();
+  if (i >= rows) return;
+  for (std::int64_t e = row_offsets[i] + group_rank<kWarp>(); e < row_offsets[i + 1]; e += kWarp) {
+    const std::int32_t j = col_indices[e];
+    plan[e] = sinkhorn_plan(f[i], g[j], costs[e], log_a[i], log_b[j], eps);
+  }
+}
+
+// Launches the pass kernel with the group size suited to the segments' average length.
+void sinkhorn_pass(cudaStream_t stream,
+                   const std::int64_t* offsets,
+                   const std::int32_t* partners,
+                   const double* costs,
+                   const double* partner_potential,
+                   const double* partner_log_mass,
+                   const double* own_log_mass,
+                   std::int64_t segments,
+                   std::int64_t entries,
+                   double eps,
+                   double tau,
+                   const double* previous,
+                   double* potential,
+                   double* change) {
+  if (segments == 0) return;
+  const int threads = threads_per_segment(entries, segments);
+  const unsigned blocks = segment_blocks(segments, threads);
+  if (threads == kWarp)
+    sinkhorn_pass_kernel<kWarp><<<blocks, kBlock, 0, stream>>>(
+        offsets, partners, costs, partner_potential, partner_log_mass, own_log_mass, segments, eps,
+        tau, previous, potential, change);
+  else
+    sinkhorn_pass_kernel<kBlock><<<blocks, kBlock, 0, stream>>>(
+        offsets, partners, costs, partner_potential, partner_log_mass, own_log_mass, segments, eps,
+        tau, previous, potential, change);
+  MUSTFM_LAUNCH_CHECK(stream);
+}
+
+}  // namespace
+
+// The device state of one solve: the uploaded problem, the potentials f (current), f_new (the
+// row pass's output) and g, the per-row changes and the residual they reduce to.
+struct SinkhornCudaPasses::State {
+  State(const Exec& exec, const UotPrepared& problem, const UotOptions& options)
+      : prepared(problem),
+        stream(static_cast<cudaStream_t>(exec.stream)),
+        device(upload_uot_problem(problem, stream)),
+        f(problem.a.size(), stream),
+        f_new(problem.a.size(), stream),
+        g(problem.b.size(), stream),
+        change(problem.a.size(), stream),
+        residual(1, stream),
+        reducer(static_cast<std::int64_t>(problem.a.size()), stream) {
+    const std::vector<double> f_start = sinkhorn_initial_potential(problem.log_a, options.f_init);
+    const std::vector<double> g_start = sinkhorn_initial_potential(problem.log_b, options.g_init);
+    f.upload(f_start);
+    // f_new starts as f so rows that are never updated (+inf) agree in both.
+    f_new.upload(f_start);
+    g.upload(g_start);
+    // The host sources die on return; wait until the stream has read them.
+    MUSTFM_CUDA_CHECK(cudaStreamSynchronize(stream));
+  }
+
+  // g from f, then f_new and the per-row change from (f, g).
+  void pass_pair(double eps) {
+    const double tau = prepared.rho / (prepared.rho + eps);
+    sinkhorn_pass(stream, device.col_offsets.data(), device.t_rows.data(), device.t_costs.data(),
+                  f.data(), device.log_a.data(), device.log_b.data(), device.cols, device.nnz, eps,
+                  tau, nullptr, g.data(), nullptr);
+    sinkhorn_pass(stream, device.row_offsets.data(), device.col_indices.data(), device.costs.data(),
+                  g.data(), device.log_b.data(), device.log_a.data(), device.rows, device.nnz, eps,
+                  tau, f.data(), f_new.data(), change.data());
+  }
+
+  // max_i |f_new_i - f_i| / (tau eps) of the last pass pair; one host synchronization.
+  double read_residual() {
+    reducer.max(change.data(), device.rows, residual.data());
+    return residual.download()[0];
+  }
+
+  // Makes the last row pass's output the current f.
+  void advance() { f.swap(f_new); }
+
+  const UotPrepared& prepared;
+  cudaStream_t stream;
+  UotDeviceProblem device;
+  DeviceArray<double> f;
+  DeviceArray<double> f_new;
+  DeviceArray<double> g;
+  DeviceArray<double> change;
+  DeviceArray<double> residual;
+  DeviceReducer reducer;
+};
+
+SinkhornCudaPasses::SinkhornCudaPasses(const Exec& exec,
+                                       const UotPrepared& problem,
+                                       const UotOptions& options)
+    : state_(std::make_unique<State>(exec, problem, options)) {}
+
+SinkhornCudaPasses::~SinkhornCudaPasses() = default;
+
+void SinkhornCudaPasses::pass_pair(double eps) {
+  state_->pass_pair(eps);
+  state_->advance();
+}
+
+void SinkhornCudaPasses::synchronize() {
+  MUSTFM_CUDA_CHECK(cudaStreamSynchronize(state_->stream));
+}
+
+namespace {
+
+// Iterates at one eps until the residual, tested every check_every iterations, falls below
+// `tolerance`, or the iteration budget runs out; exactly the loop of the CPU's run_stage.
+bool run_stage(SinkhornCudaPasses::State& state,
+               const UotOptions& options,
+               double eps,
+               double tolerance,
+               UotRaw& raw) {
+  for (int local = 1;; ++local) {
+    state.pass_pair(eps);
+    ++raw.iterations;
+
+    const bool at_limit = raw.iterations >= options.max_iterations;
+    if (local % options.check_every == 0 || at_limit) {
+      // As on the CPU: a stop returns the state the residual describes, so f_new is dropped.
+      const double residual = state.read_residual();
+      MUSTFM_ASSERT(!std::isnan(residual), "NaN in a Sinkhorn row pass");
+      raw.residual = residual;
+      if (residual < tolerance) return true;
+      if (at_limit) return false;
+    }
+    state.advance();
+  }
+}
+
+}  // namespace
+
+UotRaw sinkhorn_cuda(const Exec& exec, const UotPrepared& p, const UotOptions& options) {
+  SinkhornCudaPasses passes(exec, p, options);
+  SinkhornCudaPasses::State& state = *passes.state_;
+  UotRaw raw;
+  raw.status = UotStatus::iteration_limit;
+  raw.residual = kInf;
+
+  const std::vector<double> stages = sinkhorn_eps_schedule(options);
+  for (std::size_t s = 0; s < stages.size() && raw.iterations < options.max_iterations; ++s) {
+    const bool last_stage = s + 1 == stages.size();
+    const double tolerance =
+        last_stage ? options.tolerance : std::max(options.tolerance, options.stage_tolerance);
+    raw.eps = stages[s];
+    if (!run_stage(state, options, raw.eps, tolerance, raw)) break;
+    if (last_stage) raw.status = UotStatus::converged;
+  }
+
+  const UotDeviceProblem& d = state.device;
+  DeviceArray<double> plan(static_cast<std::size_t>(d.nnz), state.stream);
+  if (d.rows > 0) {
+    sinkhorn_plan_kernel<<<segment_blocks(d.rows, kWarp), kBlock, 0, state.stream>>>(
+        d.row_offsets.data(), d.col_indices.data(), d.costs.data(), state.f.data(), state.g.data(),
+        d.log_a.data(), d.log_b.data(), d.rows, raw.eps, plan.data());
+    MUSTFM_LAUNCH_CHECK(state.stream);
+  }
+  raw.plan = plan.download();
+  raw.f = state.f.download();
+  raw.g = state.g.download();
+  return raw;
+}
+
+}  // namespace mustfm::detail

@@ -52,7 +52,8 @@ __global__ void __launch_bounds__(kBlock) mm_start_kernel(const std::int64_t* ro
   if (i >= rows) return;
   const int rank = group_rank<kThreads>();
   double sum = 0.0;
-  for (std::int64_t e = row_offsets[i] + rank; e < row_offsets[i + 1]; e += kThreads) {
+  const std::int64_t end = row_offsets[i + 1];
+  for (std::int64_t e = row_offsets[i] + rank; e < end; e += kThreads) {
     const std::int32_t j = col_indices[e];
     kernel[e] = mm_kernel(a[i], b[j], costs[e], rho);
     gamma[e] = costs[e] == kInf ? 0.0 : a[i] * b[j];
@@ -82,8 +83,8 @@ __global__ void __launch_bounds__(kBlock) mm_column_sums_kernel(const std::int64
   if (j >= cols) return;
   const int rank = group_rank<kThreads>();
   double sum = 0.0;
-  for (std::int64_t k = col_offsets[j] + rank; k < col_offsets[j + 1]; k += kThreads)
-    sum += gamma[t_entries[k]];
+  const std::int64_t end = col_offsets[j + 1];
+  for (std::int64_t k = col_offsets[j] + rank; k < end; k += kThreads) sum += gamma[t_entries[k]];
   sum = group_sum<kThreads>(sum, scratch);
   if (rank == 0) col_sums[j] = sum;
 }
@@ -118,7 +119,8 @@ __global__ void __launch_bounds__(kBlock) mm_row_update_kernel(const std::int64_
   const double r = row_sums[i];
   double sum = 0.0;
   double squared_change = 0.0;
-  for (std::int64_t e = row_offsets[i] + rank; e < row_offsets[i + 1]; e += kThreads) {
+  const std::int64_t end = row_offsets[i + 1];
+  for (std::int64_t e = row_offsets[i] + rank; e < end; e += kThreads) {
     const double old = gamma[e];
     const double updated = mm_update(old, kernel[e], r, col_sums[col_indices[e]]);
     squared_change += (updated - old) * (updated - old);

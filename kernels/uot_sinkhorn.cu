@@ -58,7 +58,8 @@ __global__ void __launch_bounds__(kBlock) sinkhorn_pass_kernel(const std::int64_
   }
 
   LseState<double> state;
-  for (std::int64_t k = offsets[s] + rank; k < offsets[s + 1]; k += kThreads) {
+  const std::int64_t end = offsets[s + 1];
+  for (std::int64_t k = offsets[s] + rank; k < end; k += kThreads) {
     const std::int32_t partner = partners[k];
     lse_push(state, sinkhorn_lse_term(partner_potential[partner], costs[k],
                                       partner_log_mass[partner], eps));
@@ -88,7 +89,8 @@ __global__ void __launch_bounds__(kBlock) sinkhorn_plan_kernel(const std::int64_
                                                                double* plan) {
   const std::int64_t i = group_segment<kWarp>();
   if (i >= rows) return;
-  for (std::int64_t e = row_offsets[i] + group_rank<kWarp>(); e < row_offsets[i + 1]; e += kWarp) {
+  const std::int64_t end = row_offsets[i + 1];
+  for (std::int64_t e = row_offsets[i] + group_rank<kWarp>(); e < end; e += kWarp) {
     const std::int32_t j = col_indices[e];
     plan[e] = sinkhorn_plan(f[i], g[j], costs[e], log_a[i], log_b[j], eps);
   }

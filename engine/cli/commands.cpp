@@ -96,7 +96,14 @@ int run_command_line(int argc, char** argv) {
       ->add_option("--translation", generate_arguments.settings.translation,
                    "Shift along x between the snapshots")
       ->capture_default_str();
+  // Checked as text: an unsigned option would silently wrap "-3" around.
   generate->add_option("--seed", generate_arguments.settings.seed, "Random seed")
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            return text.find('-') == std::string::npos ? std::string()
+                                                       : "must be a non-negative integer";
+          },
+          "UINT64"))
       ->capture_default_str();
 
   CLI::App* keys = app.add_subcommand("keys", "Print every job-file key with its default");

@@ -147,6 +147,7 @@ TEST(Cli, GenerateWritesTheBuiltinTable) {
   EXPECT_EQ(table.cell_count, 2u * 27u * 3u);
   EXPECT_EQ(table.dimension, 2u);
   EXPECT_EQ(table.level_names, (std::vector<std::string>{"scale0", "scale1"}));
+  EXPECT_EQ(run_cli({"generate", csv.string(), "--seed", "-3"}), 2);
 }
 
 TEST(Cli, ProcessExitStatusesAreDistinct) {

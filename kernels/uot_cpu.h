@@ -19,6 +19,9 @@ struct UotPrepared {
   const CsrMatrix* structure = nullptr;
   // Null for the CUDA backend, which builds its transpose on the device.
   const CsrTranspose* transpose = nullptr;
+  // The costs in the transpose's order (costs[transpose->entries[k]]), so a column pass reads
+  // them contiguously; empty for the CUDA backend.
+  std::vector<double> transposed_costs;
   // a / Z and b / Z.
   std::vector<double> a;
   std::vector<double> b;
@@ -55,12 +58,19 @@ std::vector<double> sinkhorn_eps_schedule(const UotOptions& options);
 std::vector<double> sinkhorn_initial_potential(const std::vector<double>& log_mass,
                                                View<const double> warm);
 
+// Per-pass working memory of the CPU passes, kept across iterations to avoid reallocating.
+struct UotPassScratch {
+  std::vector<double> partner;
+};
+
 // g_j <- -tau eps LSE_i((f_i - C_ij) / eps + log a_i) for every column that can carry mass.
+// g holds the previous potentials on entry: they guide the fast sums (kernels/exp_sum_cpu.h).
 void sinkhorn_column_pass(const UotPrepared& p,
                           const std::vector<double>& f,
                           double eps,
                           double tau,
-                          std::vector<double>& g);
+                          std::vector<double>& g,
+                          UotPassScratch& scratch);
 
 // f_new_i <- -tau eps LSE_j((g_j - C_ij) / eps + log b_j). Returns max_i |f_new_i - f_i| /
 // (tau eps), which equals max_i |log(r_i / a_i) + f_i / rho| for the potentials (f, g).
@@ -69,7 +79,11 @@ double sinkhorn_row_pass(const UotPrepared& p,
                          const std::vector<double>& g,
                          double eps,
                          double tau,
-                         std::vector<double>& f_new);
+                         std::vector<double>& f_new,
+                         UotPassScratch& scratch);
+
+// The translation step (kernels/uot_entry.h): f += lambda, g -= lambda on lines that carry mass.
+void sinkhorn_translate(const UotPrepared& p, std::vector<double>& f, std::vector<double>& g);
 
 UotRaw sinkhorn_cpu(const UotPrepared& problem, const UotOptions& options);
 UotRaw mm_cpu(const UotPrepared& problem, const UotOptions& options);

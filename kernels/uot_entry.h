@@ -43,6 +43,44 @@ MUSTFM_HD T sinkhorn_plan(T f, T g, T cost, T log_a, T log_b, T eps) {
   return std::exp((f + g - cost) / eps + log_a + log_b);
 }
 
+// The translation step of the Sinkhorn solver. The dual objective
+//   D(f, g) = -rho sum_i a_i (e^{-f_i / rho} - 1) - rho sum_j b_j (e^{-g_j / rho} - 1)
+//             - eps sum_ij a_i b_j (e^{(f_i + g_j - C_ij) / eps} - 1)
+// keeps its last term under f + lambda, g - lambda; the lambda maximizing the rest is
+//   lambda = rho / 2 (log A - log B),  A = sum_i a_i e^{-f_i / rho},  B = sum_j b_j e^{-g_j / rho}.
+// Plain Sinkhorn shrinks a common shift of f and -g only by tau^2 per iteration (slow when
+// eps << rho); this step removes it, and is 0 at the optimum, so the solution is unchanged.
+// translation_term is one term of log A (log B): -inf for lines that carry no mass.
+template <class T>
+MUSTFM_HD T translation_term(T potential, T log_mass, T rho) {
+  if (!(log_mass > -std::numeric_limits<T>::infinity())) return log_mass;
+  return log_mass - potential / rho;
+}
+
+// lambda from log A and log B; 0 when either side carries no mass.
+template <class T>
+MUSTFM_HD T translation_shift(T log_a_sum, T log_b_sum, T rho) {
+  const T none = -std::numeric_limits<T>::infinity();
+  if (!(log_a_sum > none) || !(log_b_sum > none)) return T(0);
+  return rho / T(2) * (log_a_sum - log_b_sum);
+}
+
+// Over-relaxation of the Sinkhorn updates: potential <- previous + omega (update - previous).
+// Near the solution one iteration acts on (f, g) like a Gauss-Seidel sweep whose Jacobi matrix
+// has spectral radius tau (the coupled shift f + c, g - tau c of a cluster pair that trades mass
+// with no one else), so plain iterations shrink errors only by tau^2 ~ 1 - 2 eps / rho. The
+// optimal successive over-relaxation factor for that radius, 2 / (1 + sqrt(1 - tau^2)), shrinks
+// them by omega - 1 per iteration instead (0.91 rather than 0.998 at eps / rho = 1e-3).
+template <class T>
+MUSTFM_HD T sinkhorn_relaxation(T tau) {
+  return T(2) / (T(1) + std::sqrt(T(1) - tau * tau));
+}
+
+template <class T>
+MUSTFM_HD T sinkhorn_relax(T previous, T update, T omega) {
+  return previous + omega * (update - previous);
+}
+
 // K_ij = sqrt(a_i b_j) exp(-C_ij / (2 rho)), 0 for inadmissible entries.
 template <class T>
 MUSTFM_HD T mm_kernel(T a, T b, T cost, T rho) {

@@ -8,6 +8,7 @@
 // threads (a warp, or the block for long segments) streams the log-sum-exp of one segment and
 // merges the partial states in a fixed order, so repeated runs give identical bits. The
 // residual is reduced on the device and read back only on a check.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <utility>
@@ -96,6 +97,59 @@ __global__ void __launch_bounds__(kBlock) sinkhorn_plan_kernel(const std::int64_
   }
 }
 
+// potential[k] <- previous[k] + omega (potential[k] - previous[k]) where log_mass[k] > -inf.
+// Launch: any grid of kBlock-thread blocks covering count.
+__global__ void __launch_bounds__(kBlock) relax_kernel(const double* previous,
+                                                       const double* log_mass,
+                                                       double omega,
+                                                       std::int64_t count,
+                                                       double* potential) {
+  const std::int64_t k = static_cast<std::int64_t>(blockIdx.x) * kBlock + threadIdx.x;
+  if (k >= count || log_mass[k] == -kInf) return;
+  potential[k] = sinkhorn_relax(previous[k], potential[k], omega);
+}
+
+// log A and log B of the translation step (kernels/uot_entry.h) in a fixed order, and lambda
+// from them into lambda[0]. Launch: one block of kBlock threads.
+__global__ void __launch_bounds__(kBlock) translation_kernel(const double* f,
+                                                             const double* log_a,
+                                                             std::int64_t rows,
+                                                             const double* g,
+                                                             const double* log_b,
+                                                             std::int64_t cols,
+                                                             double rho,
+                                                             double* lambda) {
+  __shared__ double scratch[2 * kBlock / kWarp];
+  LseState<double> a_state;
+  for (std::int64_t i = threadIdx.x; i < rows; i += kBlock)
+    lse_push(a_state, translation_term(f[i], log_a[i], rho));
+  a_state = group_lse<kBlock>(a_state, scratch);
+  LseState<double> b_state;
+  for (std::int64_t j = threadIdx.x; j < cols; j += kBlock)
+    lse_push(b_state, translation_term(g[j], log_b[j], rho));
+  b_state = group_lse<kBlock>(b_state, scratch);
+  if (threadIdx.x == 0) lambda[0] = translation_shift(lse_value(a_state), lse_value(b_state), rho);
+}
+
+// f += lambda[0] on rows, g -= lambda[0] on columns that carry mass. Launch: kBlock-thread
+// blocks covering max(rows, cols).
+__global__ void __launch_bounds__(kBlock) translate_kernel(const double* lambda,
+                                                           const double* log_a,
+                                                           std::int64_t rows,
+                                                           const double* log_b,
+                                                           std::int64_t cols,
+                                                           double* f,
+                                                           double* g) {
+  const std::int64_t k = static_cast<std::int64_t>(blockIdx.x) * kBlock + threadIdx.x;
+  const double shift = lambda[0];
+  if (k < rows && log_a[k] != -kInf) f[k] += shift;
+  if (k < cols && log_b[k] != -kInf) g[k] -= shift;
+}
+
+unsigned elementwise_blocks(std::int64_t count) {
+  return static_cast<unsigned>((count + kBlock - 1) / kBlock);
+}
+
 // Launches the pass kernel with the group size suited to the segments' average length.
 void sinkhorn_pass(cudaStream_t stream,
                    const std::int64_t* offsets,
@@ -137,7 +191,9 @@ struct SinkhornCudaPasses::State {
         f(problem.a.size(), stream),
         f_new(problem.a.size(), stream),
         g(problem.b.size(), stream),
+        g_previous(problem.b.size(), stream),
         change(problem.a.size(), stream),
+        lambda(1, stream),
         residual(1, stream),
         reducer(static_cast<std::int64_t>(problem.a.size()), stream) {
     const std::vector<double> f_start = sinkhorn_initial_potential(problem.log_a, options.f_init);
@@ -150,12 +206,22 @@ struct SinkhornCudaPasses::State {
     MUSTFM_CUDA_CHECK(cudaStreamSynchronize(stream));
   }
 
-  // g from f, then f_new and the per-row change from (f, g).
-  void pass_pair(double eps) {
+  // g from f (over-relaxed by omega unless omega is 1), then f_new and the per-row change from
+  // (f, g).
+  void pass_pair(double eps, double omega) {
     const double tau = prepared.rho / (prepared.rho + eps);
+    if (omega != 1.0 && device.cols > 0)
+      MUSTFM_CUDA_CHECK(cudaMemcpyAsync(g_previous.data(), g.data(),
+                                        static_cast<std::size_t>(device.cols) * sizeof(double),
+                                        cudaMemcpyDeviceToDevice, stream));
     sinkhorn_pass(stream, device.col_offsets.data(), device.t_rows.data(), device.t_costs.data(),
                   f.data(), device.log_a.data(), device.log_b.data(), device.cols, device.nnz, eps,
                   tau, nullptr, g.data(), nullptr);
+    if (omega != 1.0 && device.cols > 0) {
+      relax_kernel<<<elementwise_blocks(device.cols), kBlock, 0, stream>>>(
+          g_previous.data(), device.log_b.data(), omega, device.cols, g.data());
+      MUSTFM_LAUNCH_CHECK(stream);
+    }
     sinkhorn_pass(stream, device.row_offsets.data(), device.col_indices.data(), device.costs.data(),
                   g.data(), device.log_b.data(), device.log_a.data(), device.rows, device.nnz, eps,
                   tau, f.data(), f_new.data(), change.data());
@@ -167,8 +233,25 @@ struct SinkhornCudaPasses::State {
     return residual.download()[0];
   }
 
-  // Makes the last row pass's output the current f.
-  void advance() { f.swap(f_new); }
+  // Makes the last row pass's output, over-relaxed by omega, the current f; then, if asked, the
+  // translation step.
+  void advance(double omega, bool translate) {
+    if (omega != 1.0 && device.rows > 0) {
+      relax_kernel<<<elementwise_blocks(device.rows), kBlock, 0, stream>>>(
+          f.data(), device.log_a.data(), omega, device.rows, f_new.data());
+      MUSTFM_LAUNCH_CHECK(stream);
+    }
+    f.swap(f_new);
+    if (!translate || device.rows == 0 || device.cols == 0) return;
+    translation_kernel<<<1, kBlock, 0, stream>>>(f.data(), device.log_a.data(), device.rows,
+                                                 g.data(), device.log_b.data(), device.cols,
+                                                 prepared.rho, lambda.data());
+    MUSTFM_LAUNCH_CHECK(stream);
+    translate_kernel<<<elementwise_blocks(std::max<std::int64_t>(device.rows, device.cols)), kBlock,
+                       0, stream>>>(lambda.data(), device.log_a.data(), device.rows,
+                                    device.log_b.data(), device.cols, f.data(), g.data());
+    MUSTFM_LAUNCH_CHECK(stream);
+  }
 
   const UotPrepared& prepared;
   cudaStream_t stream;
@@ -176,7 +259,9 @@ struct SinkhornCudaPasses::State {
   DeviceArray<double> f;
   DeviceArray<double> f_new;
   DeviceArray<double> g;
+  DeviceArray<double> g_previous;
   DeviceArray<double> change;
+  DeviceArray<double> lambda;
   DeviceArray<double> residual;
   DeviceReducer reducer;
 };
@@ -189,8 +274,8 @@ SinkhornCudaPasses::SinkhornCudaPasses(const Exec& exec,
 SinkhornCudaPasses::~SinkhornCudaPasses() = default;
 
 void SinkhornCudaPasses::pass_pair(double eps) {
-  state_->pass_pair(eps);
-  state_->advance();
+  state_->pass_pair(eps, 1.0);
+  state_->advance(1.0, false);
 }
 
 void SinkhornCudaPasses::synchronize() {
@@ -200,26 +285,34 @@ void SinkhornCudaPasses::synchronize() {
 namespace {
 
 // Iterates at one eps until the residual, tested every check_every iterations, falls below
-// `tolerance`, or the iteration budget runs out; exactly the loop of the CPU's run_stage.
+// `tolerance`, or the iteration budget runs out; exactly the loop of the CPU's run_stage
+// (over-relaxation between checks, plain updates of g on checks, the same fallback to plain
+// iterations, the translation step).
 bool run_stage(SinkhornCudaPasses::State& state,
                const UotOptions& options,
                double eps,
                double tolerance,
                UotRaw& raw) {
+  const double tau = state.prepared.rho / (state.prepared.rho + eps);
+  double omega = options.relax ? sinkhorn_relaxation(tau) : 1.0;
+  double last_checked = kInf;
   for (int local = 1;; ++local) {
-    state.pass_pair(eps);
+    const bool at_limit = raw.iterations + 1 >= options.max_iterations;
+    const bool checking = local % options.check_every == 0 || at_limit;
+    state.pass_pair(eps, checking ? 1.0 : omega);
     ++raw.iterations;
 
-    const bool at_limit = raw.iterations >= options.max_iterations;
-    if (local % options.check_every == 0 || at_limit) {
+    if (checking) {
       // As on the CPU: a stop returns the state the residual describes, so f_new is dropped.
       const double residual = state.read_residual();
       MUSTFM_ASSERT(!std::isnan(residual), "NaN in a Sinkhorn row pass");
       raw.residual = residual;
       if (residual < tolerance) return true;
       if (at_limit) return false;
+      if (residual > last_checked) omega = 1.0;
+      last_checked = residual;
     }
-    state.advance();
+    state.advance(omega, options.translate);
   }
 }
 

@@ -162,6 +162,11 @@ UotPrepared prepare_uot(const UotProblem& problem, const CsrTranspose* transpose
     if (row_live[i]) p.log_a[i] = std::log(p.a[i]);
   for (std::size_t j = 0; j < p.b.size(); ++j)
     if (col_live[j]) p.log_b[j] = std::log(p.b[j]);
+  if (transpose != nullptr) {
+    p.transposed_costs.resize(transpose->entries.size());
+    for (std::size_t k = 0; k < transpose->entries.size(); ++k)
+      p.transposed_costs[k] = m.costs[static_cast<std::size_t>(transpose->entries[k])];
+  }
   return p;
 }
 

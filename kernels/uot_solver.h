@@ -56,6 +56,13 @@ struct UotOptions {
   double stage_tolerance = 1e-3;
   // Iterations over all stages together (one iteration = one column and one row pass).
   int max_iterations = 1000;
+  // sinkhorn: after every iteration that does not stop, shift f up and g down by the constant
+  // that maximizes the dual objective (kernels/uot_entry.h). Same solution, far fewer
+  // iterations when eps << rho; off reproduces the plain iteration.
+  bool translate = true;
+  // sinkhorn: over-relax the iterations between checks (kernels/uot_entry.h); off reproduces
+  // the plain iteration.
+  bool relax = true;
   // The residual is tested every `check_every` iterations (a host synchronization on the GPU).
   int check_every = 10;
   // mm converges when the Frobenius norm of the change of the normalized plan (gamma / Z) in

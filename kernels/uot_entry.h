@@ -93,12 +93,18 @@ MUSTFM_HD T mm_kernel(T a, T b, T cost, T rho) {
 // roots are taken separately so that r_i c_j cannot underflow. Entries off the optimal support
 // decay geometrically; once below the smallest normal number they are set to 0, because
 // subnormal arithmetic is slow on CPUs and such an entry (relative to masses of order 1) carries
-// nothing.
+// nothing. mm_update_from_roots takes sqrt(r_i) and sqrt(c_j) already taken, so a pass can take
+// each root once per row or column instead of once per entry (same arithmetic, same bits).
+template <class T>
+MUSTFM_HD T mm_update_from_roots(T gamma, T kernel, T root_row_sum, T root_col_sum) {
+  if (!(gamma > T(0))) return T(0);
+  const T updated = kernel * gamma / (root_row_sum * root_col_sum);
+  return updated < std::numeric_limits<T>::min() ? T(0) : updated;
+}
+
 template <class T>
 MUSTFM_HD T mm_update(T gamma, T kernel, T row_sum, T col_sum) {
-  if (!(gamma > T(0))) return T(0);
-  const T updated = kernel * gamma / (std::sqrt(row_sum) * std::sqrt(col_sum));
-  return updated < std::numeric_limits<T>::min() ? T(0) : updated;
+  return mm_update_from_roots(gamma, kernel, std::sqrt(row_sum), std::sqrt(col_sum));
 }
 
 // One term of the generalized KL(p | q) = p log(p / q) - p + q for p, q >= 0, with 0 log 0 = 0.

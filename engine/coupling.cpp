@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <optional>
 #include <utility>
 
 #include "engine/coupling_structure.h"
+#include "engine/coupling_tiles.h"
 #include "kernels/common/error.h"
 
 namespace mustfm {
@@ -37,17 +39,21 @@ ClusterLevel whole_snapshot(const ClusterLevel& cells, std::size_t dimension) {
   return level;
 }
 
+// With `tiles`, the level (the cells) is solved over them instead of on the stored costs.
 void solve_level(Context& context,
                  const CouplingSettings& settings,
                  const IntervalCoupling& interval,
-                 LevelCoupling& level) {
+                 LevelCoupling& level,
+                 const detail::CellTiles* tiles = nullptr) {
   UotProblem problem;
   problem.a = {level.a.data(), level.a.size()};
   problem.b = {level.b.data(), level.b.size()};
   problem.structure = &level.structure;
   problem.rho = settings.rho;
   const auto start = std::chrono::steady_clock::now();
-  level.result = solve_uot(context.exec(), problem, uot_options(settings));
+  level.result = tiles == nullptr ? solve_uot(context.exec(), problem, uot_options(settings))
+                                  : detail::solve_on_cell_tiles(context.exec(), problem, *tiles,
+                                                                uot_options(settings));
   level.solve_seconds = seconds_since(start);
 
   const UotResult& r = level.result;
@@ -151,7 +157,7 @@ IntervalCoupling couple_interval(Context& context,
   if (independent) {
     const LevelCoupling& finest = interval.levels.back();
     interval.pairs =
-        lifted_pair_distribution(finest.structure, finest.result.plan,
+        lifted_pair_distribution(context.exec(), finest.structure, finest.result.plan,
                                  source_level(cluster_levels - 1), target_level(cluster_levels - 1),
                                  from.cells(), to.cells(), source_snapshot, target_snapshot);
     return interval;
@@ -165,9 +171,14 @@ IntervalCoupling couple_interval(Context& context,
       to.cells(), parent ? &to.levels[annotation_levels - 1] : nullptr, d, settings.delta,
       settings.eta_block);
   cells.structure_seconds = seconds_since(start);
-  solve_level(context, settings, interval, cells);
-  interval.pairs = cell_pair_distribution(cells.structure, cells.result.plan, cells.a, cells.b,
-                                          source_snapshot, target_snapshot);
+  const std::optional<detail::CellTiles> tiles = detail::cell_level_tiles(
+      context.exec(), settings, parent ? &parent->structure : nullptr,
+      parent ? &parent->result.plan : nullptr,
+      parent ? &from.levels[annotation_levels - 1] : nullptr,
+      parent ? &to.levels[annotation_levels - 1] : nullptr, from.cells(), to.cells(), d);
+  solve_level(context, settings, interval, cells, tiles ? &*tiles : nullptr);
+  interval.pairs = cell_pair_distribution(context.exec(), cells.structure, cells.result.plan,
+                                          cells.a, cells.b, source_snapshot, target_snapshot);
   interval.levels.push_back(std::move(cells));
   return interval;
 }

@@ -19,6 +19,7 @@
 
 #include "engine/hierarchy.h"
 #include "engine/snapshots.h"
+#include "kernels/common/backend.h"
 #include "kernels/csr.h"
 
 namespace mustfm {
@@ -65,9 +66,13 @@ struct PairDistribution {
   PairDraw draw(double u_pair, double u_source, double u_target) const;
 };
 
+// Both builders compute on exec's backend (kernels/pair_weights.h); inputs and the result are in
+// host memory either way.
+
 // From a cell-level plan: `plan` over `structure` (rows = source cells, columns = target cells,
 // both in sorted order) with masses a, b in sorted order.
-PairDistribution cell_pair_distribution(const CsrMatrix& structure,
+PairDistribution cell_pair_distribution(const Exec& exec,
+                                        const CsrMatrix& structure,
                                         const std::vector<double>& plan,
                                         const std::vector<double>& a,
                                         const std::vector<double>& b,
@@ -76,7 +81,8 @@ PairDistribution cell_pair_distribution(const CsrMatrix& structure,
 
 // Lifts a plan between clusters (rows = source_clusters, columns = target_clusters) to cells;
 // source_cells and target_cells are the snapshots' cell levels (weights in sorted order).
-PairDistribution lifted_pair_distribution(const CsrMatrix& structure,
+PairDistribution lifted_pair_distribution(const Exec& exec,
+                                          const CsrMatrix& structure,
                                           const std::vector<double>& plan,
                                           const ClusterLevel& source_clusters,
                                           const ClusterLevel& target_clusters,

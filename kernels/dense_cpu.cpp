@@ -10,6 +10,7 @@
 
 #include "kernels/activation.h"
 #include "kernels/common/error.h"
+#include "kernels/weighted_mse.h"
 
 namespace mustfm {
 namespace {
@@ -140,8 +141,7 @@ double weighted_mse_cpu(const Real* y,
                         std::size_t cols,
                         Real* grad) {
   if (rows == 0 || cols == 0) return 0.0;
-  const double inverse_count = 1.0 / (static_cast<double>(rows) * static_cast<double>(cols));
-  const Real gradient_scale = static_cast<Real>(2.0 * inverse_count);
+  const WeightedMseScales<Real> scales = weighted_mse_scales<Real>(rows, cols);
   const std::size_t chunks = (rows + kRowsPerChunk - 1) / kRowsPerChunk;
   std::vector<double> partial(chunks, 0.0);
 
@@ -153,9 +153,7 @@ double weighted_mse_cpu(const Real* y,
       const Real w = weight[r];
       for (std::size_t j = 0; j < cols; ++j) {
         const std::size_t i = r * cols + j;
-        const Real residual = y[i] - target[i];
-        sum += static_cast<double>(w) * static_cast<double>(residual) * residual;
-        grad[i] = gradient_scale * w * residual;
+        sum += weighted_mse_element(y[i], target[i], w, scales.gradient_scale, grad[i]);
       }
     }
     partial[chunk] = sum;
@@ -163,7 +161,7 @@ double weighted_mse_cpu(const Real* y,
 
   double total = 0.0;
   for (double sum : partial) total += sum;
-  return total * inverse_count;
+  return total * scales.inverse_count;
 }
 
 #define MUSTFM_INSTANTIATE_DENSE_CPU(Real)                                                         \

@@ -82,8 +82,20 @@ double sinkhorn_row_pass(const UotPrepared& p,
                          std::vector<double>& f_new,
                          UotPassScratch& scratch);
 
-// The translation step (kernels/uot_entry.h): f += lambda, g -= lambda on lines that carry mass.
-void sinkhorn_translate(const UotPrepared& p, std::vector<double>& f, std::vector<double>& g);
+// The translation step (kernels/uot_entry.h): f += lambda, g -= lambda on lines that carry mass
+// (log mass above -inf).
+void sinkhorn_translate(const std::vector<double>& log_a,
+                        const std::vector<double>& log_b,
+                        double rho,
+                        std::vector<double>& f,
+                        std::vector<double>& g);
+
+// potential <- previous + omega (potential - previous) on the lines that carry mass (the
+// over-relaxation of kernels/uot_entry.h).
+void sinkhorn_relax_lines(const std::vector<double>& previous,
+                          const std::vector<double>& log_mass,
+                          double omega,
+                          std::vector<double>& potential);
 
 UotRaw sinkhorn_cpu(const UotPrepared& problem, const UotOptions& options);
 UotRaw mm_cpu(const UotPrepared& problem, const UotOptions& options);

@@ -118,6 +118,28 @@ class DeviceReducer {
   DeviceArray<unsigned char> scratch_;
 };
 
+// potential <- previous + omega (potential - previous) on the count lines whose log mass is not
+// -inf (the over-relaxation of kernels/uot_entry.h). Queued on `stream`.
+void launch_relax(cudaStream_t stream,
+                  const double* previous,
+                  const double* log_mass,
+                  double omega,
+                  std::int64_t count,
+                  double* potential);
+
+// The translation step of kernels/uot_entry.h: lambda from (f, g) into lambda[0] (one device
+// double), then f += lambda and g -= lambda on lines that carry mass. Queued on `stream`;
+// nothing is synchronized; nothing happens when either side is empty.
+void launch_translation(cudaStream_t stream,
+                        double* f,
+                        const double* log_a,
+                        std::int64_t rows,
+                        double* g,
+                        const double* log_b,
+                        std::int64_t cols,
+                        double rho,
+                        double* lambda);
+
 // Threads per block of every solver kernel.
 constexpr int kBlock = 256;
 constexpr int kWarp = 32;

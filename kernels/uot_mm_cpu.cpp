@@ -92,8 +92,8 @@ UotRaw mm_cpu(const UotPrepared& p, const UotOptions& options) {
   while (raw.iterations < options.max_iterations) {
     for (std::size_t j = 0; j < cols; ++j) root_c[j] = std::sqrt(c[j]);
 
-    // Each chunk updates its rows, sums them into r (row i is read and then overwritten by the
-    // same thread) and into its own column array.
+      // Each chunk updates its rows, sums them into r (row i is read and then overwritten by the
+      // same thread) and into its own column array.
 #pragma omp parallel for schedule(static) if (p.parallel)
     for (int k = 0; k < chunk_count; ++k) {
       double* column_part = partial.data() + static_cast<std::size_t>(k) * cols;

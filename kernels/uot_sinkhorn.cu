@@ -1,7 +1,7 @@
 // Log-domain Sinkhorn for the masked entropic unbalanced problem, CUDA backend: the twin of
-// kernels/uot_sinkhorn_cpu.cpp, with the same eps schedule, warm start, stopping rule and
-// per-entry formulas (kernels/uot_entry.h, kernels/lse.h), in double. Names as in
-// kernels/uot_solver.h; tau = rho / (rho + eps).
+// kernels/uot_sinkhorn_cpu.cpp, run by the same driver (kernels/sinkhorn_schedule.h) with the
+// same warm start and per-entry formulas (kernels/uot_entry.h, kernels/lse.h), in double. Names as
+// in kernels/uot_solver.h; tau = rho / (rho + eps).
 //
 // One kernel serves both passes: a row pass walks the CSR rows (partners: columns), a column
 // pass walks the transpose (partners: rows) with costs gathered into column order. A group of
@@ -13,6 +13,7 @@
 #include <limits>
 #include <utility>
 
+#include "kernels/sinkhorn_schedule.h"
 #include "kernels/uot_cuda.h"
 #include "kernels/uot_device.cuh"
 #include "kernels/uot_entry.h"
@@ -97,59 +98,6 @@ __global__ void __launch_bounds__(kBlock) sinkhorn_plan_kernel(const std::int64_
   }
 }
 
-// potential[k] <- previous[k] + omega (potential[k] - previous[k]) where log_mass[k] > -inf.
-// Launch: any grid of kBlock-thread blocks covering count.
-__global__ void __launch_bounds__(kBlock) relax_kernel(const double* previous,
-                                                       const double* log_mass,
-                                                       double omega,
-                                                       std::int64_t count,
-                                                       double* potential) {
-  const std::int64_t k = static_cast<std::int64_t>(blockIdx.x) * kBlock + threadIdx.x;
-  if (k >= count || log_mass[k] == -kInf) return;
-  potential[k] = sinkhorn_relax(previous[k], potential[k], omega);
-}
-
-// log A and log B of the translation step (kernels/uot_entry.h) in a fixed order, and lambda
-// from them into lambda[0]. Launch: one block of kBlock threads.
-__global__ void __launch_bounds__(kBlock) translation_kernel(const double* f,
-                                                             const double* log_a,
-                                                             std::int64_t rows,
-                                                             const double* g,
-                                                             const double* log_b,
-                                                             std::int64_t cols,
-                                                             double rho,
-                                                             double* lambda) {
-  __shared__ double scratch[2 * kBlock / kWarp];
-  LseState<double> a_state;
-  for (std::int64_t i = threadIdx.x; i < rows; i += kBlock)
-    lse_push(a_state, translation_term(f[i], log_a[i], rho));
-  a_state = group_lse<kBlock>(a_state, scratch);
-  LseState<double> b_state;
-  for (std::int64_t j = threadIdx.x; j < cols; j += kBlock)
-    lse_push(b_state, translation_term(g[j], log_b[j], rho));
-  b_state = group_lse<kBlock>(b_state, scratch);
-  if (threadIdx.x == 0) lambda[0] = translation_shift(lse_value(a_state), lse_value(b_state), rho);
-}
-
-// f += lambda[0] on rows, g -= lambda[0] on columns that carry mass. Launch: kBlock-thread
-// blocks covering max(rows, cols).
-__global__ void __launch_bounds__(kBlock) translate_kernel(const double* lambda,
-                                                           const double* log_a,
-                                                           std::int64_t rows,
-                                                           const double* log_b,
-                                                           std::int64_t cols,
-                                                           double* f,
-                                                           double* g) {
-  const std::int64_t k = static_cast<std::int64_t>(blockIdx.x) * kBlock + threadIdx.x;
-  const double shift = lambda[0];
-  if (k < rows && log_a[k] != -kInf) f[k] += shift;
-  if (k < cols && log_b[k] != -kInf) g[k] -= shift;
-}
-
-unsigned elementwise_blocks(std::int64_t count) {
-  return static_cast<unsigned>((count + kBlock - 1) / kBlock);
-}
-
 // Launches the pass kernel with the group size suited to the segments' average length.
 void sinkhorn_pass(cudaStream_t stream,
                    const std::int64_t* offsets,
@@ -218,9 +166,7 @@ struct SinkhornCudaPasses::State {
                   f.data(), device.log_a.data(), device.log_b.data(), device.cols, device.nnz, eps,
                   tau, nullptr, g.data(), nullptr);
     if (omega != 1.0 && device.cols > 0) {
-      relax_kernel<<<elementwise_blocks(device.cols), kBlock, 0, stream>>>(
-          g_previous.data(), device.log_b.data(), omega, device.cols, g.data());
-      MUSTFM_LAUNCH_CHECK(stream);
+      launch_relax(stream, g_previous.data(), device.log_b.data(), omega, device.cols, g.data());
     }
     sinkhorn_pass(stream, device.row_offsets.data(), device.col_indices.data(), device.costs.data(),
                   g.data(), device.log_b.data(), device.log_a.data(), device.rows, device.nnz, eps,
@@ -237,20 +183,12 @@ struct SinkhornCudaPasses::State {
   // translation step.
   void advance(double omega, bool translate) {
     if (omega != 1.0 && device.rows > 0) {
-      relax_kernel<<<elementwise_blocks(device.rows), kBlock, 0, stream>>>(
-          f.data(), device.log_a.data(), omega, device.rows, f_new.data());
-      MUSTFM_LAUNCH_CHECK(stream);
+      launch_relax(stream, f.data(), device.log_a.data(), omega, device.rows, f_new.data());
     }
     f.swap(f_new);
-    if (!translate || device.rows == 0 || device.cols == 0) return;
-    translation_kernel<<<1, kBlock, 0, stream>>>(f.data(), device.log_a.data(), device.rows,
-                                                 g.data(), device.log_b.data(), device.cols,
-                                                 prepared.rho, lambda.data());
-    MUSTFM_LAUNCH_CHECK(stream);
-    translate_kernel<<<elementwise_blocks(std::max<std::int64_t>(device.rows, device.cols)), kBlock,
-                       0, stream>>>(lambda.data(), device.log_a.data(), device.rows,
-                                    device.log_b.data(), device.cols, f.data(), g.data());
-    MUSTFM_LAUNCH_CHECK(stream);
+    if (translate)
+      launch_translation(stream, f.data(), device.log_a.data(), device.rows, g.data(),
+                         device.log_b.data(), device.cols, prepared.rho, lambda.data());
   }
 
   const UotPrepared& prepared;
@@ -282,58 +220,11 @@ void SinkhornCudaPasses::synchronize() {
   MUSTFM_CUDA_CHECK(cudaStreamSynchronize(state_->stream));
 }
 
-namespace {
-
-// Iterates at one eps until the residual, tested every check_every iterations, falls below
-// `tolerance`, or the iteration budget runs out; exactly the loop of the CPU's run_stage
-// (over-relaxation between checks, plain updates of g on checks, the same fallback to plain
-// iterations, the translation step).
-bool run_stage(SinkhornCudaPasses::State& state,
-               const UotOptions& options,
-               double eps,
-               double tolerance,
-               UotRaw& raw) {
-  const double tau = state.prepared.rho / (state.prepared.rho + eps);
-  double omega = options.relax ? sinkhorn_relaxation(tau) : 1.0;
-  double last_checked = kInf;
-  for (int local = 1;; ++local) {
-    const bool at_limit = raw.iterations + 1 >= options.max_iterations;
-    const bool checking = local % options.check_every == 0 || at_limit;
-    state.pass_pair(eps, checking ? 1.0 : omega);
-    ++raw.iterations;
-
-    if (checking) {
-      // As on the CPU: a stop returns the state the residual describes, so f_new is dropped.
-      const double residual = state.read_residual();
-      MUSTFM_ASSERT(!std::isnan(residual), "NaN in a Sinkhorn row pass");
-      raw.residual = residual;
-      if (residual < tolerance) return true;
-      if (at_limit) return false;
-      if (residual > last_checked) omega = 1.0;
-      last_checked = residual;
-    }
-    state.advance(omega, options.translate);
-  }
-}
-
-}  // namespace
-
 UotRaw sinkhorn_cuda(const Exec& exec, const UotPrepared& p, const UotOptions& options) {
   SinkhornCudaPasses passes(exec, p, options);
   SinkhornCudaPasses::State& state = *passes.state_;
   UotRaw raw;
-  raw.status = UotStatus::iteration_limit;
-  raw.residual = kInf;
-
-  const std::vector<double> stages = sinkhorn_eps_schedule(options);
-  for (std::size_t s = 0; s < stages.size() && raw.iterations < options.max_iterations; ++s) {
-    const bool last_stage = s + 1 == stages.size();
-    const double tolerance =
-        last_stage ? options.tolerance : std::max(options.tolerance, options.stage_tolerance);
-    raw.eps = stages[s];
-    if (!run_stage(state, options, raw.eps, tolerance, raw)) break;
-    if (last_stage) raw.status = UotStatus::converged;
-  }
+  run_sinkhorn_schedule(state, options, p.rho, raw);
 
   const UotDeviceProblem& d = state.device;
   DeviceArray<double> plan(static_cast<std::size_t>(d.nnz), state.stream);

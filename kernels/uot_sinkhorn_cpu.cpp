@@ -9,6 +9,7 @@
 #include "kernels/common/error.h"
 #include "kernels/exp_sum_cpu.h"
 #include "kernels/lse.h"
+#include "kernels/sinkhorn_schedule.h"
 #include "kernels/uot_cpu.h"
 #include "kernels/uot_entry.h"
 
@@ -118,18 +119,28 @@ double sinkhorn_row_pass(const UotPrepared& p,
   });
 }
 
-void sinkhorn_translate(const UotPrepared& p, std::vector<double>& f, std::vector<double>& g) {
+void sinkhorn_translate(const std::vector<double>& log_a,
+                        const std::vector<double>& log_b,
+                        double rho,
+                        std::vector<double>& f,
+                        std::vector<double>& g) {
   LseState<double> a_sum;
   LseState<double> b_sum;
+  for (std::size_t i = 0; i < f.size(); ++i) lse_push(a_sum, translation_term(f[i], log_a[i], rho));
+  for (std::size_t j = 0; j < g.size(); ++j) lse_push(b_sum, translation_term(g[j], log_b[j], rho));
+  const double lambda = translation_shift(lse_value(a_sum), lse_value(b_sum), rho);
   for (std::size_t i = 0; i < f.size(); ++i)
-    lse_push(a_sum, translation_term(f[i], p.log_a[i], p.rho));
+    if (log_a[i] != -kInf) f[i] += lambda;
   for (std::size_t j = 0; j < g.size(); ++j)
-    lse_push(b_sum, translation_term(g[j], p.log_b[j], p.rho));
-  const double lambda = translation_shift(lse_value(a_sum), lse_value(b_sum), p.rho);
-  for (std::size_t i = 0; i < f.size(); ++i)
-    if (p.log_a[i] != -kInf) f[i] += lambda;
-  for (std::size_t j = 0; j < g.size(); ++j)
-    if (p.log_b[j] != -kInf) g[j] -= lambda;
+    if (log_b[j] != -kInf) g[j] -= lambda;
+}
+
+void sinkhorn_relax_lines(const std::vector<double>& previous,
+                          const std::vector<double>& log_mass,
+                          double omega,
+                          std::vector<double>& potential) {
+  for (std::size_t k = 0; k < potential.size(); ++k)
+    if (log_mass[k] != -kInf) potential[k] = sinkhorn_relax(previous[k], potential[k], omega);
 }
 
 std::vector<double> sinkhorn_eps_schedule(const UotOptions& options) {
@@ -151,79 +162,48 @@ std::vector<double> sinkhorn_initial_potential(const std::vector<double>& log_ma
 
 namespace {
 
-// potential <- previous + omega (potential - previous) on the lines that carry mass.
-void relax(const std::vector<double>& previous,
-           const std::vector<double>& log_mass,
-           double omega,
-           std::vector<double>& potential) {
-  for (std::size_t k = 0; k < potential.size(); ++k)
-    if (log_mass[k] != -kInf) potential[k] = sinkhorn_relax(previous[k], potential[k], omega);
-}
+// The passes over host vectors in the form kernels/sinkhorn_schedule.h drives.
+struct CsrPasses {
+  CsrPasses(const UotPrepared& problem, std::vector<double> f_start, std::vector<double> g_start)
+      : p(problem), f(std::move(f_start)), g(std::move(g_start)), f_new(f) {}
 
-// Iterates at one eps from (f, g) until the residual, tested every check_every iterations, falls
-// below `tolerance`, or the iteration budget runs out. Returns whether the tolerance was met.
-//
-// Iterations between checks are over-relaxed (kernels/uot_entry.h); a checking iteration updates
-// g plainly, so the state a check describes has exact columns. Should a check find the residual
-// larger than the previous one, the rest of the stage runs plain Sinkhorn, which always
-// converges.
-bool run_stage(const UotPrepared& p,
-               const UotOptions& options,
-               double eps,
-               double tolerance,
-               std::vector<double>& f,
-               std::vector<double>& g,
-               UotRaw& raw) {
-  const double tau = p.rho / (p.rho + eps);
-  double omega = options.relax ? sinkhorn_relaxation(tau) : 1.0;
-  double last_checked = kInf;
-  std::vector<double> f_new = f;
+  // g from f (over-relaxed by omega unless omega is 1), then f_new and the residual.
+  void pass_pair(double eps, double omega) {
+    const double tau = p.rho / (p.rho + eps);
+    if (omega != 1.0) g_previous = g;
+    sinkhorn_column_pass(p, f, eps, tau, g, scratch);
+    if (omega != 1.0) sinkhorn_relax_lines(g_previous, p.log_b, omega, g);
+    residual = sinkhorn_row_pass(p, f, g, eps, tau, f_new, scratch);
+  }
+
+  double read_residual() const { return residual; }
+
+  // f_new, over-relaxed by omega, becomes f; then the translation step if asked.
+  void advance(double omega, bool translate) {
+    if (omega != 1.0) sinkhorn_relax_lines(f, p.log_a, omega, f_new);
+    std::swap(f, f_new);
+    if (translate) sinkhorn_translate(p.log_a, p.log_b, p.rho, f, g);
+  }
+
+  const UotPrepared& p;
+  std::vector<double> f;
+  std::vector<double> g;
+  // f_new starts as f so rows that are never updated (+inf) agree in both.
+  std::vector<double> f_new;
   std::vector<double> g_previous;
   UotPassScratch scratch;
-  for (int local = 1;; ++local) {
-    const bool at_limit = raw.iterations + 1 >= options.max_iterations;
-    const bool checking = local % options.check_every == 0 || at_limit;
-    const bool relaxing = !checking && omega != 1.0;
-    if (relaxing) g_previous = g;
-    sinkhorn_column_pass(p, f, eps, tau, g, scratch);
-    if (relaxing) relax(g_previous, p.log_b, omega, g);
-    const double residual = sinkhorn_row_pass(p, f, g, eps, tau, f_new, scratch);
-    MUSTFM_ASSERT(!std::isnan(residual), "NaN in a Sinkhorn row pass");
-    ++raw.iterations;
-
-    if (checking) {
-      // On a check, (f, g) is the state the residual describes: columns exact, rows off by
-      // `residual`. Stopping here returns exactly that state, so f_new is dropped.
-      raw.residual = residual;
-      if (residual < tolerance) return true;
-      if (at_limit) return false;
-      if (residual > last_checked) omega = 1.0;
-      last_checked = residual;
-    }
-    if (omega != 1.0) relax(f, p.log_a, omega, f_new);
-    std::swap(f, f_new);
-    if (options.translate) sinkhorn_translate(p, f, g);
-  }
-}
+  double residual = 0.0;
+};
 
 }  // namespace
 
 UotRaw sinkhorn_cpu(const UotPrepared& p, const UotOptions& options) {
-  std::vector<double> f = sinkhorn_initial_potential(p.log_a, options.f_init);
-  std::vector<double> g = sinkhorn_initial_potential(p.log_b, options.g_init);
+  CsrPasses passes(p, sinkhorn_initial_potential(p.log_a, options.f_init),
+                   sinkhorn_initial_potential(p.log_b, options.g_init));
   UotRaw raw;
-  raw.status = UotStatus::iteration_limit;
-  raw.residual = kInf;
-
-  const std::vector<double> stages = sinkhorn_eps_schedule(options);
-  for (std::size_t s = 0; s < stages.size() && raw.iterations < options.max_iterations; ++s) {
-    const bool last_stage = s + 1 == stages.size();
-    const double tolerance =
-        last_stage ? options.tolerance : std::max(options.tolerance, options.stage_tolerance);
-    raw.eps = stages[s];
-    if (!run_stage(p, options, raw.eps, tolerance, f, g, raw)) break;
-    if (last_stage) raw.status = UotStatus::converged;
-  }
+  run_sinkhorn_schedule(passes, options, p.rho, raw);
+  const std::vector<double>& f = passes.f;
+  const std::vector<double>& g = passes.g;
 
   const CsrMatrix& m = *p.structure;
   raw.plan.assign(static_cast<std::size_t>(m.nnz()), 0.0);
@@ -234,8 +214,8 @@ UotRaw sinkhorn_cpu(const UotPrepared& p, const UotOptions& options) {
       raw.plan[e] = sinkhorn_plan(f[i], g[j], m.costs[e], p.log_a[i], p.log_b[j], raw.eps);
     }
   }
-  raw.f = std::move(f);
-  raw.g = std::move(g);
+  raw.f = std::move(passes.f);
+  raw.g = std::move(passes.g);
   return raw;
 }
 

@@ -5,6 +5,8 @@
 
 #include "kernels/adam.h"
 #include "kernels/common/error.h"
+#include "nn/adam_cuda.h"
+#include "nn/compute_space.h"
 
 namespace mustfm {
 namespace {
@@ -16,16 +18,12 @@ std::ptrdiff_t signed_size(std::size_t value) {
   return static_cast<std::ptrdiff_t>(value);
 }
 
-void expect_cpu(const Exec& exec, const char* what) {
-  if (exec.backend != Backend::cpu)
-    throw RuntimeFailure(std::string(what) +
-                         " has no CUDA implementation yet; use the CPU backend");
-}
-
 template <class T>
-void expect_host_values(View<T> view, std::size_t size, const char* what) {
-  MUSTFM_EXPECTS(view.space == MemorySpace::host,
-                 std::string(what) + " is not in host memory (CPU backend)");
+void expect_values(View<T> view, std::size_t size, MemorySpace space, const char* what) {
+  MUSTFM_EXPECTS(view.space == space, std::string(what) + " is in " +
+                                          detail::memory_space_name(view.space) +
+                                          " memory, but the backend computes in " +
+                                          detail::memory_space_name(space) + " memory");
   MUSTFM_EXPECTS(view.size == size, std::string(what) + " holds " + std::to_string(view.size) +
                                         " values, expected " + std::to_string(size));
 }
@@ -42,13 +40,20 @@ void ema_update_impl(const Exec& exec,
                      View<Real> average,
                      View<const Real> parameters,
                      double decay) {
-  expect_cpu(exec, "the parameter EMA");
+  const MemorySpace space = detail::nn_compute_space(exec, "parameter EMA");
   MUSTFM_EXPECTS(decay >= 0.0 && decay <= 1.0,
                  "EMA decay must lie in [0, 1], got " + std::to_string(decay));
-  expect_host_values(average, parameters.size, "EMA average");
-  expect_host_values(parameters, parameters.size, "EMA parameters");
+  expect_values(average, parameters.size, space, "EMA average");
+  expect_values(parameters, parameters.size, space, "EMA parameters");
   const Real keep = static_cast<Real>(decay);
   const Real take = static_cast<Real>(1.0 - decay);
+
+  if (exec.backend != Backend::cpu) {
+#ifdef MUSTFM_WITH_CUDA
+    detail::ema_update_cuda(exec, average.data, parameters.data, parameters.size, keep, take);
+#endif
+    return;
+  }
 
 #pragma omp parallel for schedule(static) if (parameters.size >= kParallelMinimum)
   for (std::ptrdiff_t i = 0; i < signed_size(parameters.size); ++i)
@@ -80,18 +85,42 @@ void Adam<Real>::step(const Exec& exec,
                       View<Real> parameters,
                       View<const Real> gradients,
                       double learning_rate) {
-  expect_cpu(exec, "Adam");
-  expect_host_values(parameters, first_.size(), "Adam parameters");
-  expect_host_values(gradients, first_.size(), "Adam gradients");
+  const MemorySpace space = detail::nn_compute_space(exec, "Adam");
+  MUSTFM_EXPECTS(first_.space() == space, std::string("Adam moments are in ") +
+                                              detail::memory_space_name(first_.space()) +
+                                              " memory, but the backend computes in " +
+                                              detail::memory_space_name(space) + " memory");
+  expect_values(parameters, first_.size(), space, "Adam parameters");
+  expect_values(gradients, first_.size(), space, "Adam gradients");
   const AdamCoefficients<Real> k = adam_coefficients<Real>(
       learning_rate, options_.beta1, options_.beta2, options_.eps, steps_ + 1);
   Real* m = first_.data();
   Real* v = second_.data();
 
+  if (exec.backend != Backend::cpu) {
+#ifdef MUSTFM_WITH_CUDA
+    detail::adam_step_cuda(exec, parameters.data, m, v, gradients.data, parameters.size, k);
+#endif
+    ++steps_;
+    return;
+  }
+
 #pragma omp parallel for schedule(static) if (parameters.size >= kParallelMinimum)
   for (std::ptrdiff_t i = 0; i < signed_size(parameters.size); ++i)
     adam_update(parameters[i], m[i], v[i], gradients[i], k);
   ++steps_;
+}
+
+template <class Real>
+void Adam<Real>::restore(View<const Real> first, View<const Real> second, std::int64_t steps) {
+  MUSTFM_EXPECTS(first.size == first_.size() && second.size == second_.size(),
+                 "Adam restore: moments of " + std::to_string(first.size) + " and " +
+                     std::to_string(second.size) + " values for " + std::to_string(first_.size()) +
+                     " parameters");
+  MUSTFM_EXPECTS(steps >= 0, "Adam restore: negative step count " + std::to_string(steps));
+  first_.copy_from(first);
+  second_.copy_from(second);
+  steps_ = steps;
 }
 
 template class Adam<float>;

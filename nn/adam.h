@@ -1,6 +1,12 @@
 // The Adam optimizer (PyTorch semantics; formulas in kernels/adam.h) over one contiguous
 // parameter vector, and the parameter EMA used for prediction. The learning rate is passed per
 // step, normally from a CosineSchedule.
+//
+// Every view, and the Adam moments, live in the memory of exec's backend (host for the CPU,
+// device for CUDA). On CUDA, step() and ema_update() queue one kernel on exec.stream and return
+// without waiting. The step's scalars (learning rate, bias corrections of the host-side step
+// count) are kernel arguments, so a CUDA graph would replay the captured step's values: capture
+// the forward, loss and backward passes, and call step() after each replay, outside the graph.
 #pragma once
 
 #include <cstddef>
@@ -34,6 +40,10 @@ class Adam {
             View<Real> parameters,
             View<const Real> gradients,
             double learning_rate);
+
+  // Sets the moments (copied from any memory space; sizes must match) and the step count, as
+  // saved in a checkpoint. Throws InputError for other sizes or a negative count.
+  void restore(View<const Real> first, View<const Real> second, std::int64_t steps);
 
   std::int64_t steps() const { return steps_; }
   const AdamOptions& options() const { return options_; }

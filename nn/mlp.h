@@ -8,6 +8,20 @@
 // (out_l). This is PyTorch's nn.Linear order, so a flattened torch.nn.Sequential matches it.
 //
 // Batches are row-major: input batch x inputs, output batch x outputs.
+//
+// Backends: every view and the workspace live in the memory of exec's backend (host for the
+// CPU, device for CUDA); a view elsewhere is an InputError. On CUDA the dense products run on
+// cuBLAS (exec.cublas) and the bias, activation and bias-gradient steps in kernels of our own
+// (nn/dense_cuda.h); forward() and backward() queue their work on exec.stream and return without
+// waiting, so results are ready after a synchronization of that stream.
+//
+// CUDA graphs: for a fixed workspace, batch and set of buffers, forward() and backward() issue
+// the same launches with the same pointers every time and never synchronize or allocate, so a
+// training step can be captured with CapturedWork (nn/captured_work.h) and replayed after new
+// inputs are written into the same buffers. cuBLAS takes the capture's
+// workspace from its stream-ordered allocator (CUDA 12.2 and later), or from one the caller
+// binds with cublasSetWorkspace before capturing; the handle is rebound only when it is bound to
+// another stream, which would drop such a workspace.
 #pragma once
 
 #include <cstddef>
@@ -80,7 +94,9 @@ class Mlp {
 // What forward() keeps for backward(). Memory, in elements of Real:
 //   activations: max_batch * (sum of hidden widths + outputs), every layer's output;
 //   gradients:   2 * max_batch * (widest hidden layer), two buffers the backward pass
-//                alternates between (none without hidden layers).
+//                alternates between (none without hidden layers);
+//   in device memory also the bias-gradient partial sums,
+//                min(ceil(max_batch / 64), 4096) * (widest layer), none for max_batch <= 64.
 template <class Real>
 class MlpWorkspace {
  public:
@@ -91,6 +107,7 @@ class MlpWorkspace {
                const std::string& purpose);
 
   std::size_t max_batch() const { return max_batch_; }
+  MemorySpace space() const { return activations_.space(); }
   // Rows of the last forward pass (0 before the first).
   std::size_t batch() const { return batch_; }
   // Output of the last forward pass: batch() x outputs, row-major.
@@ -109,6 +126,7 @@ class MlpWorkspace {
   std::size_t gradient_width_ = 0;
   Buffer<Real> activations_;
   Buffer<Real> gradients_;
+  Buffer<Real> bias_partials_;  // scratch of the CUDA bias gradient
 };
 
 }  // namespace mustfm

@@ -43,7 +43,7 @@ TEST(PairDistribution, ProbabilitiesFollowGamma0AndRatiosFollowTheMarginals) {
   const Snapshot source = snapshot_with_order({2, 0, 1});
   const Snapshot target = snapshot_with_order({1, 2, 0});
   const PairDistribution pairs =
-      cell_pair_distribution(hand_structure(), kPlan, kA, kB, source, target);
+      cell_pair_distribution(Exec{}, hand_structure(), kPlan, kA, kB, source, target);
 
   // r = (4, 2, 0), c = (3, 0, 3). gamma0 = a gamma / r: (0,0) 5/4, (0,2) 15/4, (1,0) 4; total
   // a_0 + a_1 = 9. The zero entry (1, 1) is dropped.
@@ -112,8 +112,9 @@ TEST(PairDistribution, LiftedDrawsPickCellsByWeightInsideTheBlock) {
   const std::vector<double> plan = {2.0, 1.0};
   const Snapshot source = snapshot_with_order({4, 3, 2, 1, 0});
   const Snapshot target = snapshot_with_order({0, 1, 2});
-  const PairDistribution pairs = lifted_pair_distribution(
-      m, plan, source_clusters, target_clusters, source_cells, target_cells, source, target);
+  const PairDistribution pairs =
+      lifted_pair_distribution(Exec{}, m, plan, source_clusters, target_clusters, source_cells,
+                               target_cells, source, target);
 
   ASSERT_TRUE(pairs.lifted);
   ASSERT_EQ(pairs.size(), 2u);

@@ -1,0 +1,99 @@
+// The over-relaxation and translation steps of the CUDA Sinkhorn loops (kernels/uot_entry.h),
+// shared by the stored-cost solver (kernels/uot_sinkhorn.cu) and the tiled one
+// (kernels/uot_tiles.cu).
+#include <algorithm>
+#include <limits>
+
+#include "kernels/uot_device.cuh"
+#include "kernels/uot_entry.h"
+
+namespace mustfm::detail {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+unsigned elementwise_blocks(std::int64_t count) {
+  return static_cast<unsigned>((count + kBlock - 1) / kBlock);
+}
+
+// potential[k] <- previous[k] + omega (potential[k] - previous[k]) where log_mass[k] > -inf.
+// Launch: any grid of kBlock-thread blocks covering count.
+__global__ void __launch_bounds__(kBlock) relax_kernel(const double* previous,
+                                                       const double* log_mass,
+                                                       double omega,
+                                                       std::int64_t count,
+                                                       double* potential) {
+  const std::int64_t k = static_cast<std::int64_t>(blockIdx.x) * kBlock + threadIdx.x;
+  if (k >= count || log_mass[k] == -kInf) return;
+  potential[k] = sinkhorn_relax(previous[k], potential[k], omega);
+}
+
+// log A and log B of the translation step (kernels/uot_entry.h) in a fixed order, and lambda
+// from them into lambda[0]. Launch: one block of kBlock threads.
+__global__ void __launch_bounds__(kBlock) translation_kernel(const double* f,
+                                                             const double* log_a,
+                                                             std::int64_t rows,
+                                                             const double* g,
+                                                             const double* log_b,
+                                                             std::int64_t cols,
+                                                             double rho,
+                                                             double* lambda) {
+  __shared__ double scratch[2 * kBlock / kWarp];
+  LseState<double> a_state;
+  for (std::int64_t i = threadIdx.x; i < rows; i += kBlock)
+    lse_push(a_state, translation_term(f[i], log_a[i], rho));
+  a_state = group_lse<kBlock>(a_state, scratch);
+  LseState<double> b_state;
+  for (std::int64_t j = threadIdx.x; j < cols; j += kBlock)
+    lse_push(b_state, translation_term(g[j], log_b[j], rho));
+  b_state = group_lse<kBlock>(b_state, scratch);
+  if (threadIdx.x == 0) lambda[0] = translation_shift(lse_value(a_state), lse_value(b_state), rho);
+}
+
+// f += lambda[0] on rows, g -= lambda[0] on columns that carry mass. Launch: kBlock-thread
+// blocks covering max(rows, cols).
+__global__ void __launch_bounds__(kBlock) translate_kernel(const double* lambda,
+                                                           const double* log_a,
+                                                           std::int64_t rows,
+                                                           const double* log_b,
+                                                           std::int64_t cols,
+                                                           double* f,
+                                                           double* g) {
+  const std::int64_t k = static_cast<std::int64_t>(blockIdx.x) * kBlock + threadIdx.x;
+  const double shift = lambda[0];
+  if (k < rows && log_a[k] != -kInf) f[k] += shift;
+  if (k < cols && log_b[k] != -kInf) g[k] -= shift;
+}
+
+}  // namespace
+
+void launch_relax(cudaStream_t stream,
+                  const double* previous,
+                  const double* log_mass,
+                  double omega,
+                  std::int64_t count,
+                  double* potential) {
+  if (count == 0) return;
+  relax_kernel<<<elementwise_blocks(count), kBlock, 0, stream>>>(previous, log_mass, omega, count,
+                                                                 potential);
+  MUSTFM_LAUNCH_CHECK(stream);
+}
+
+void launch_translation(cudaStream_t stream,
+                        double* f,
+                        const double* log_a,
+                        std::int64_t rows,
+                        double* g,
+                        const double* log_b,
+                        std::int64_t cols,
+                        double rho,
+                        double* lambda) {
+  if (rows == 0 || cols == 0) return;
+  translation_kernel<<<1, kBlock, 0, stream>>>(f, log_a, rows, g, log_b, cols, rho, lambda);
+  MUSTFM_LAUNCH_CHECK(stream);
+  translate_kernel<<<elementwise_blocks(std::max(rows, cols)), kBlock, 0, stream>>>(
+      lambda, log_a, rows, log_b, cols, f, g);
+  MUSTFM_LAUNCH_CHECK(stream);
+}
+
+}  // namespace mustfm::detail

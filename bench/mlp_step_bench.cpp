@@ -1,7 +1,8 @@
 // One training step of the reference velocity network (DESIGN.md section 8: [t, x] -> d, five
 // hidden layers of 256, LeakyReLU) on each backend: forward, weighted loss, backward and an Adam
 // update, in float. On CUDA also the same step replayed from a captured graph (the Adam update
-// stays outside, as nn/adam.h advises). Reports training samples per second next to the time.
+// stays outside it here; train_step_bench.cpp replays a whole training step). Reports training
+// samples per second next to the time.
 #include <benchmark/benchmark.h>
 #include <spdlog/sinks/null_sink.h>
 

@@ -7,7 +7,9 @@
 #include <utility>
 #include <vector>
 
+#include "engine/training_clock_cuda.h"
 #include "kernels/common/error.h"
+#include "nn/dense_cuda.h"
 
 namespace mustfm {
 namespace {
@@ -135,6 +137,26 @@ NetworkState network_state(const TrainedNetwork<Real>& network) {
   return state;
 }
 
+// cuBLAS's recommended workspace on Hopper; enough for every GEMM of a step.
+constexpr std::size_t kCublasWorkspaceBytes = std::size_t{32} << 20;
+
+template <class Real>
+TrainingClockSettings clock_settings(const CosineSchedule& schedule,
+                                     const Adam<Real>& velocity,
+                                     const Adam<Real>& growth) {
+  TrainingClockSettings settings;
+  settings.lr0 = schedule.lr0();
+  settings.lr_final = schedule.lr_final();
+  settings.total_steps = schedule.total_steps();
+  const Adam<Real>* adams[kClockNetworks] = {&velocity, &growth};
+  for (int n = 0; n < kClockNetworks; ++n) {
+    settings.beta1[n] = adams[n]->options().beta1;
+    settings.beta2[n] = adams[n]->options().beta2;
+    settings.eps[n] = adams[n]->options().eps;
+  }
+  return settings;
+}
+
 }  // namespace
 
 template <class Real>
@@ -209,13 +231,61 @@ TrainingStep<Real>::TrainingStep(const Exec& exec,
   growth_.mlp.initialize(growth_.parameters.view(), seed_, kGrowthInitStream);
   velocity_.average.copy_from(velocity_.parameters.cview());
   growth_.average.copy_from(growth_.parameters.cview());
+
+  clock_settings_ = clock_settings(schedule_, velocity_.adam, growth_.adam);
+  if (on_device()) {
+    clock_ =
+        Buffer<unsigned char>(allocator, sizeof(TrainingClock<Real>), space_, "training clock");
+    cublas_workspace_ = Buffer<unsigned char>(allocator, kCublasWorkspaceBytes, space_,
+                                              "training cuBLAS workspace");
+    upload_clock();
+  }
+}
+
+template <class Real>
+TrainingStep<Real>::~TrainingStep() {
+#ifdef MUSTFM_WITH_CUDA
+  // The handle outlives this step; it must not keep pointing at the workspace freed next.
+  if (on_device()) {
+    try {
+      detail::reset_cublas_workspace(exec_);
+    } catch (...) {
+    }
+  }
+#endif
+}
+
+template <class Real>
+void TrainingStep<Real>::upload_clock() {
+#ifdef MUSTFM_WITH_CUDA
+  detail::set_training_clock_cuda(exec_, reinterpret_cast<TrainingClock<Real>*>(clock_.data()),
+                                  steps_taken_, velocity_.adam.steps(), growth_.adam.steps(),
+                                  clock_settings_);
+#endif
+}
+
+template <class Real>
+const std::int64_t* TrainingStep<Real>::device_step() const {
+  const auto* clock = reinterpret_cast<const TrainingClock<Real>*>(clock_.data());
+  return &clock->steps_taken;
+}
+
+template <class Real>
+const AdamCoefficients<Real>* TrainingStep<Real>::device_adam_scalars(int network) const {
+  const auto* clock = reinterpret_cast<const TrainingClock<Real>*>(clock_.data());
+  return &clock->adam[network];
+}
+
+template <class Real>
+void TrainingStep<Real>::expect_step_in_range() const {
+  MUSTFM_EXPECTS(steps_taken_ <= std::numeric_limits<std::uint32_t>::max(),
+                 "training step " + std::to_string(steps_taken_) +
+                     " is beyond the sampler's 32-bit step counter");
 }
 
 template <class Real>
 void TrainingStep<Real>::sample_batch() {
-  MUSTFM_EXPECTS(steps_taken_ <= std::numeric_limits<std::uint32_t>::max(),
-                 "training step " + std::to_string(steps_taken_) +
-                     " is beyond the sampler's 32-bit step counter");
+  expect_step_in_range();
   PairBatchView batch;
   batch.space = space_;
   batch.rows = static_cast<std::int64_t>(batch_rows_);
@@ -228,9 +298,15 @@ void TrainingStep<Real>::sample_batch() {
 
   const auto step = static_cast<std::uint32_t>(steps_taken_);
   const auto count = static_cast<std::int64_t>(batch_size_);
-  for (std::size_t k = 0; k < intervals_.size(); ++k)
-    sample_pairs(exec_, intervals_[k].view(), seed_, static_cast<std::uint32_t>(k), step, count,
-                 static_cast<std::int64_t>(k) * count, batch);
+  for (std::size_t k = 0; k < intervals_.size(); ++k) {
+    const auto interval = static_cast<std::uint32_t>(k);
+    const std::int64_t offset = static_cast<std::int64_t>(k) * count;
+    if (on_device())
+      sample_pairs_at_device_step(exec_, intervals_[k].view(), seed_, interval, device_step(),
+                                  count, offset, batch);
+    else
+      sample_pairs(exec_, intervals_[k].view(), seed_, interval, step, count, offset, batch);
+  }
 
   if constexpr (!std::is_same_v<Real, float>) {
     const std::pair<const Buffer<float>*, Buffer<Real>*> conversions[] = {
@@ -274,6 +350,12 @@ View<const Real> TrainingStep<Real>::loss_weight() const {
 
 template <class Real>
 void TrainingStep<Real>::queue_loss_and_gradients() {
+#ifdef MUSTFM_WITH_CUDA
+  // The same workspace for direct and captured calls keeps cuBLAS's kernel choice, and so the
+  // bits, the same in both.
+  if (on_device())
+    detail::bind_cublas_workspace(exec_, cublas_workspace_.data(), cublas_workspace_.size());
+#endif
   sample_batch();
   const View<const Real> input = network_input();
   velocity_.mlp.forward(exec_, velocity_.parameters.cview(), input, batch_rows_,
@@ -306,19 +388,66 @@ TrainingLoss TrainingStep<Real>::evaluate() {
 }
 
 template <class Real>
-TrainingLoss TrainingStep<Real>::step() {
-  queue_loss_and_gradients();
-  const double learning_rate = schedule_.learning_rate(steps_taken_);
-  for (TrainedNetwork<Real>* network : {&velocity_, &growth_}) {
-    network->adam.step(exec_, network->parameters.view(), network->gradients.cview(),
-                       learning_rate);
-    ema_update(exec_, network->average.view(), network->parameters.cview(), ema_decay_);
+void TrainingStep<Real>::queue_update() {
+  if (!on_device()) {
+    const double learning_rate = schedule_.learning_rate(steps_taken_);
+    for (TrainedNetwork<Real>* network : {&velocity_, &growth_}) {
+      network->adam.step(exec_, network->parameters.view(), network->gradients.cview(),
+                         learning_rate);
+      ema_update(exec_, network->average.view(), network->parameters.cview(), ema_decay_);
+    }
+    return;
   }
-  ++steps_taken_;
+  TrainedNetwork<Real>* networks[kClockNetworks] = {&velocity_, &growth_};
+  for (int n = 0; n < kClockNetworks; ++n) {
+    networks[n]->adam.step_with_device_scalars(exec_, networks[n]->parameters.view(),
+                                               networks[n]->gradients.cview(),
+                                               device_adam_scalars(n));
+    ema_update(exec_, networks[n]->average.view(), networks[n]->parameters.cview(), ema_decay_);
+  }
+#ifdef MUSTFM_WITH_CUDA
+  detail::advance_training_clock_cuda(exec_, reinterpret_cast<TrainingClock<Real>*>(clock_.data()),
+                                      clock_settings_);
+#endif
+}
 
+template <class Real>
+void TrainingStep<Real>::advance() {
+  expect_step_in_range();
+  if (graph_ != nullptr) {
+    graph_->replay();
+  } else {
+    queue_loss_and_gradients();
+    queue_update();
+  }
+  // The host's counters follow the device clock without reading it.
+  ++steps_taken_;
+  if (on_device())
+    for (TrainedNetwork<Real>* network : {&velocity_, &growth_}) network->adam.count_steps(1);
+}
+
+template <class Real>
+TrainingLoss TrainingStep<Real>::last_loss() const {
+  return read_losses();
+}
+
+template <class Real>
+TrainingLoss TrainingStep<Real>::step() {
+  const double learning_rate = schedule_.learning_rate(steps_taken_);
+  advance();
   TrainingLoss loss = read_losses();
   loss.learning_rate = learning_rate;
   return loss;
+}
+
+template <class Real>
+void TrainingStep<Real>::capture_graph() {
+  MUSTFM_EXPECTS(on_device(), "a CUDA graph of the training step needs the CUDA backend");
+  MUSTFM_EXPECTS(graph_ == nullptr, "the training step's CUDA graph is already captured");
+  graph_ = std::make_unique<CapturedWork>(exec_, [this] {
+    queue_loss_and_gradients();
+    queue_update();
+  });
 }
 
 template <class Real>
@@ -330,6 +459,15 @@ std::int64_t TrainingStep<Real>::dropped_pairs() const {
 
 template <class Real>
 TrainingState TrainingStep<Real>::state() const {
+  if (on_device()) {
+    // The device clock is what the next step reads; the host counters must agree with it.
+    TrainingClock<Real> clock;
+    copy_bytes(&clock, MemorySpace::host, clock_.data(), clock_.space(), sizeof(clock));
+    MUSTFM_ASSERT(clock.steps_taken == steps_taken_ &&
+                      clock.adam_steps[0] == velocity_.adam.steps() &&
+                      clock.adam_steps[1] == growth_.adam.steps(),
+                  "the device training clock disagrees with the host's step counters");
+  }
   TrainingState state;
   state.scalar_bytes = sizeof(Real);
   state.seed = seed_;
@@ -366,6 +504,7 @@ void TrainingStep<Real>::restore(const TrainingState& state, const std::string& 
     restore_adam(*network, *saved);
   }
   steps_taken_ = state.steps_taken;
+  if (on_device()) upload_clock();
 }
 
 template struct TrainedNetwork<float>;

@@ -8,11 +8,13 @@
 //   3. forms loss = weighted MSE(v, u) + weighted MSE(g, q) and its output gradients (fused);
 //   4. backward through both networks;
 //   5. one Adam step each at the scheduled learning rate lr(steps taken), then the EMA update.
-// All of it is queued on exec.stream and the losses land in device-side scratch; the only host
-// synchronization is reading the two losses at the end. Steps 1 to 4 neither allocate nor
-// synchronize, so they can be captured in a CUDA graph; a replay must then update the kernel
-// arguments that change per step (the sampler's step index; Adam's scalars, which is why Adam
-// and the EMA run after the captured part, as nn/adam.h says).
+// All of it is queued on exec.stream and the losses land in device-side scratch. On CUDA the
+// step number, learning rate and Adam scalars live in a device-resident clock
+// (kernels/training_clock.h) that the sampler and Adam read through a pointer and a last small
+// kernel advances, so nothing in a step depends on host values that change: capture_graph()
+// records the whole step once, and from then on each step is one CUDA graph launch. advance()
+// queues a step without waiting; step() also reads the losses, the only host synchronization.
+// The CPU passes the same scalars, formed by the same functions, as arguments.
 //
 // Real is the network precision: float for training, double for gradient checks (the sampler
 // always writes float; a double step converts the batch on the CPU, the only backend it runs
@@ -21,6 +23,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,7 +33,9 @@
 #include "kernels/common/backend.h"
 #include "kernels/common/memory.h"
 #include "kernels/pair_sampler.h"
+#include "kernels/training_clock.h"
 #include "nn/adam.h"
+#include "nn/captured_work.h"
 #include "nn/loss.h"
 #include "nn/mlp.h"
 #include "nn/schedule.h"
@@ -84,11 +89,25 @@ class TrainingStep {
                Allocator& allocator,
                const Job& job,
                std::vector<PairSamplerData> intervals);
+  ~TrainingStep();
   TrainingStep(const TrainingStep&) = delete;
   TrainingStep& operator=(const TrainingStep&) = delete;
 
   // One full training step (steps 1 to 5 above); returns the loss parts before the update.
   TrainingLoss step();
+  // The same step, queued: returns without waiting for the device (a graph launch once
+  // captured). last_loss() reads its losses.
+  void advance();
+  // The loss parts of the last step(), advance() or evaluate(); waits for queued work. The
+  // learning rate is left 0.
+  TrainingLoss last_loss() const;
+
+  // CUDA: records one whole step (steps 1 to 5 and the clock's advance) as a CUDA graph without
+  // running it; step() and advance() then replay it. Parameters, state() and restore() keep
+  // working as before, since the graph reads and writes the step's own buffers. Throws
+  // InputError on the CPU backend or when a graph is already captured.
+  void capture_graph();
+  bool graph_captured() const { return graph_ != nullptr; }
   // Steps 1 to 4 only: the gradients of the current step's loss are left in each network's
   // `gradients`; parameters and the step count do not change.
   TrainingLoss evaluate();
@@ -124,6 +143,15 @@ class TrainingStep {
   void sample_batch();
   // Steps 1 to 4, queued; the losses stay in the networks' scratch.
   void queue_loss_and_gradients();
+  // Step 5 and, on CUDA, the clock's advance, queued.
+  void queue_update();
+  // Whole steps may be queued while the sampler's 32-bit step counter holds the step.
+  void expect_step_in_range() const;
+  bool on_device() const { return space_ == MemorySpace::device; }
+  // The device clock's fields (CUDA only).
+  const std::int64_t* device_step() const;
+  const AdamCoefficients<Real>* device_adam_scalars(int network) const;
+  void upload_clock();
   TrainingLoss read_losses() const;
   View<const Real> network_input() const;
   View<const Real> velocity_target() const;
@@ -155,6 +183,13 @@ class TrainingStep {
 
   TrainedNetwork<Real> velocity_;
   TrainedNetwork<Real> growth_;
+
+  // CUDA only: the device clock (one TrainingClock<Real>, as bytes), the cuBLAS workspace every
+  // queued step binds, and the captured step.
+  TrainingClockSettings clock_settings_;
+  Buffer<unsigned char> clock_;
+  Buffer<unsigned char> cublas_workspace_;
+  std::unique_ptr<CapturedWork> graph_;
 };
 
 extern template class TrainingStep<float>;

@@ -6,7 +6,8 @@
 //   v <- beta2 v + (1 - beta2) g^2
 //   p <- p - (lr / (1 - beta1^t)) m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
 // eps is added after the bias correction of sqrt(v), as PyTorch does. The per-step scalars are
-// formed once on the host in double and passed in as Real.
+// formed once per step in double (on the host, or on the device by kernels/training_clock.h)
+// and passed in as Real.
 //
 // EMA: ema <- decay ema + (1 - decay) p.
 #pragma once
@@ -31,16 +32,18 @@ struct AdamCoefficients {
 
 // Scalars of step t >= 1 (1-based, the count after this step), computed in double.
 template <class Real>
-inline AdamCoefficients<Real> adam_coefficients(
+MUSTFM_HD AdamCoefficients<Real> adam_coefficients(
     double learning_rate, double beta1, double beta2, double eps, std::int64_t t) {
-  const double correction1 = 1.0 - std::pow(beta1, static_cast<double>(t));
-  const double correction2 = 1.0 - std::pow(beta2, static_cast<double>(t));
+  using std::pow;
+  using std::sqrt;
+  const double correction1 = 1.0 - pow(beta1, static_cast<double>(t));
+  const double correction2 = 1.0 - pow(beta2, static_cast<double>(t));
   return {static_cast<Real>(beta1),
           static_cast<Real>(1.0 - beta1),
           static_cast<Real>(beta2),
           static_cast<Real>(1.0 - beta2),
           static_cast<Real>(learning_rate / correction1),
-          static_cast<Real>(std::sqrt(correction2)),
+          static_cast<Real>(sqrt(correction2)),
           static_cast<Real>(eps)};
 }
 

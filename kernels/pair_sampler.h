@@ -112,6 +112,18 @@ void sample_pairs(const Exec& exec,
                   std::int64_t offset,
                   const PairBatchView& batch);
 
+// sample_pairs on CUDA with the step index read from device memory when the kernel runs
+// (*device_step, taken modulo 2^32), so a captured CUDA graph draws each replay's own step. The
+// caller keeps the step within the 32-bit range. InputError for the CPU backend or a null step.
+void sample_pairs_at_device_step(const Exec& exec,
+                                 const PairSamplerView& interval_view,
+                                 std::uint64_t seed,
+                                 std::uint32_t interval,
+                                 const std::int64_t* device_step,
+                                 std::int64_t count,
+                                 std::int64_t offset,
+                                 const PairBatchView& batch);
+
 // The uniforms sample `index` draws (see the bit layout above), for tests and diagnostics;
 // `source` and `target` are the ones a lifted distribution reads (the cells form ignores them).
 struct PairSampleUniforms {
@@ -134,11 +146,13 @@ void sample_pairs_cpu(const PairSamplerView& interval_view,
                       std::int64_t offset,
                       const PairBatchView& batch);
 #ifdef MUSTFM_WITH_CUDA
+// The step is *device_step when that is not null, else `step`.
 void sample_pairs_cuda(const Exec& exec,
                        const PairSamplerView& interval_view,
                        std::uint64_t seed,
                        std::uint32_t interval,
                        std::uint32_t step,
+                       const std::int64_t* device_step,
                        std::int64_t count,
                        std::int64_t offset,
                        const PairBatchView& batch);

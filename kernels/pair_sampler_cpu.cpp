@@ -62,8 +62,35 @@ void sample_pairs(const Exec& exec,
     return;
   }
 #ifdef MUSTFM_WITH_CUDA
-  detail::sample_pairs_cuda(exec, interval_view, seed, interval, step, count, offset, batch);
+  detail::sample_pairs_cuda(exec, interval_view, seed, interval, step, nullptr, count, offset,
+                            batch);
 #else
+  throw InputError("sample_pairs: the CUDA backend was requested, but this build has no CUDA");
+#endif
+}
+
+void sample_pairs_at_device_step(const Exec& exec,
+                                 const PairSamplerView& interval_view,
+                                 std::uint64_t seed,
+                                 std::uint32_t interval,
+                                 const std::int64_t* device_step,
+                                 std::int64_t count,
+                                 std::int64_t offset,
+                                 const PairBatchView& batch) {
+  MUSTFM_EXPECTS(exec.backend == Backend::cuda,
+                 "sample_pairs_at_device_step: the step lives in device memory, so it needs the "
+                 "CUDA backend");
+  MUSTFM_EXPECTS(device_step != nullptr, "sample_pairs_at_device_step: the step pointer is null");
+  check_arguments(interval_view, count, offset, batch);
+  check_space(interval_view.space, MemorySpace::device, "the pair distribution");
+  check_space(batch.space, MemorySpace::device, "the batch");
+  if (count == 0) return;
+#ifdef MUSTFM_WITH_CUDA
+  detail::sample_pairs_cuda(exec, interval_view, seed, interval, 0, device_step, count, offset,
+                            batch);
+#else
+  (void)seed;
+  (void)interval;
   throw InputError("sample_pairs: the CUDA backend was requested, but this build has no CUDA");
 #endif
 }

@@ -112,6 +112,26 @@ void Adam<Real>::step(const Exec& exec,
 }
 
 template <class Real>
+void Adam<Real>::step_with_device_scalars(const Exec& exec,
+                                          View<Real> parameters,
+                                          View<const Real> gradients,
+                                          const AdamCoefficients<Real>* device_coefficients) {
+  detail::nn_compute_space(exec, "Adam");
+  MUSTFM_EXPECTS(exec.backend == Backend::cuda,
+                 "Adam with device-resident scalars needs the CUDA backend");
+  MUSTFM_EXPECTS(device_coefficients != nullptr, "Adam: the device scalars pointer is null");
+  MUSTFM_EXPECTS(first_.space() == MemorySpace::device,
+                 std::string("Adam moments are in ") + detail::memory_space_name(first_.space()) +
+                     " memory, but the backend computes in device memory");
+  expect_values(parameters, first_.size(), MemorySpace::device, "Adam parameters");
+  expect_values(gradients, first_.size(), MemorySpace::device, "Adam gradients");
+#ifdef MUSTFM_WITH_CUDA
+  detail::adam_step_cuda(exec, parameters.data, first_.data(), second_.data(), gradients.data,
+                         parameters.size, device_coefficients);
+#endif
+}
+
+template <class Real>
 void Adam<Real>::restore(View<const Real> first, View<const Real> second, std::int64_t steps) {
   MUSTFM_EXPECTS(first.size == first_.size() && second.size == second_.size(),
                  "Adam restore: moments of " + std::to_string(first.size) + " and " +

@@ -4,15 +4,17 @@
 //
 // Every view, and the Adam moments, live in the memory of exec's backend (host for the CPU,
 // device for CUDA). On CUDA, step() and ema_update() queue one kernel on exec.stream and return
-// without waiting. The step's scalars (learning rate, bias corrections of the host-side step
-// count) are kernel arguments, so a CUDA graph would replay the captured step's values: capture
-// the forward, loss and backward passes, and call step() after each replay, outside the graph.
+// without waiting. step()'s scalars (learning rate, bias corrections of the host-side step
+// count) are kernel arguments, so a CUDA graph would replay the captured step's values; inside a
+// graph use step_with_device_scalars(), which reads them from device memory at run time
+// (kernels/training_clock.h keeps them there).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
+#include "kernels/adam.h"
 #include "kernels/common/backend.h"
 #include "kernels/common/memory.h"
 
@@ -40,6 +42,16 @@ class Adam {
             View<Real> parameters,
             View<const Real> gradients,
             double learning_rate);
+
+  // CUDA only: one update with the scalars *device_coefficients (device memory) holds when the
+  // kernel runs. steps() does not change: whoever advances the scalars counts the steps
+  // (count_steps). InputError for the CPU backend or a null pointer.
+  void step_with_device_scalars(const Exec& exec,
+                                View<Real> parameters,
+                                View<const Real> gradients,
+                                const AdamCoefficients<Real>* device_coefficients);
+  // Adds `count` steps queued through step_with_device_scalars to steps().
+  void count_steps(std::int64_t count) { steps_ += count; }
 
   // Sets the moments (copied from any memory space; sizes must match) and the step count, as
   // saved in a checkpoint. Throws InputError for other sizes or a negative count.

@@ -32,6 +32,23 @@ __global__ void __launch_bounds__(kBlock) adam_step_kernel(Real* parameters,
     adam_update(parameters[i], m[i], v[i], gradients[i], k);
 }
 
+// Contract: as adam_step_kernel, with the step scalars read from device memory (*k, one struct
+// shared by every thread). Launch: kBlock threads, any grid.
+template <class Real>
+__global__ void __launch_bounds__(kBlock)
+    adam_step_device_scalars_kernel(Real* parameters,
+                                    Real* m,
+                                    Real* v,
+                                    const Real* gradients,
+                                    std::int64_t count,
+                                    const AdamCoefficients<Real>* k) {
+  const AdamCoefficients<Real> scalars = *k;
+  const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * kBlock;
+  for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * kBlock + threadIdx.x; i < count;
+       i += stride)
+    adam_update(parameters[i], m[i], v[i], gradients[i], scalars);
+}
+
 // Contract: average, parameters `count` values; average updated in place.
 // Launch: kBlock threads, any grid.
 template <class Real>
@@ -61,6 +78,22 @@ void adam_step_cuda(const Exec& exec,
 }
 
 template <class Real>
+void adam_step_cuda(const Exec& exec,
+                    Real* parameters,
+                    Real* m,
+                    Real* v,
+                    const Real* gradients,
+                    std::size_t count,
+                    const AdamCoefficients<Real>* k) {
+  if (count == 0) return;
+  cudaStream_t stream = static_cast<cudaStream_t>(exec.stream);
+  const auto n = static_cast<std::int64_t>(count);
+  adam_step_device_scalars_kernel<Real>
+      <<<grid_for(n), kBlock, 0, stream>>>(parameters, m, v, gradients, n, k);
+  MUSTFM_LAUNCH_CHECK(stream);
+}
+
+template <class Real>
 void ema_update_cuda(const Exec& exec,
                      Real* average,
                      const Real* parameters,
@@ -78,6 +111,8 @@ void ema_update_cuda(const Exec& exec,
 #define MUSTFM_INSTANTIATE_ADAM_CUDA(Real)                                                       \
   template void adam_step_cuda<Real>(const Exec&, Real*, Real*, Real*, const Real*, std::size_t, \
                                      const AdamCoefficients<Real>&);                             \
+  template void adam_step_cuda<Real>(const Exec&, Real*, Real*, Real*, const Real*, std::size_t, \
+                                     const AdamCoefficients<Real>*);                             \
   template void ema_update_cuda<Real>(const Exec&, Real*, const Real*, std::size_t, Real, Real);
 
 MUSTFM_INSTANTIATE_ADAM_CUDA(float)

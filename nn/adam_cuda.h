@@ -21,6 +21,16 @@ void adam_step_cuda(const Exec& exec,
                     std::size_t count,
                     const AdamCoefficients<Real>& k);
 
+// The same update with the step scalars read from device memory (*k) when the kernel runs.
+template <class Real>
+void adam_step_cuda(const Exec& exec,
+                    Real* parameters,
+                    Real* m,
+                    Real* v,
+                    const Real* gradients,
+                    std::size_t count,
+                    const AdamCoefficients<Real>* k);
+
 // average <- decay average + one_minus_decay parameters (count values each).
 template <class Real>
 void ema_update_cuda(const Exec& exec,

@@ -1,8 +1,8 @@
 // Records the work a function queues on the CUDA stream of an Exec as a CUDA graph and replays
-// it with one launch: how a training step (forward, loss, backward) can run without paying for
-// each kernel launch. A replay reads and writes the very buffers the recorded work used, so new
-// inputs are written into those buffers before each replay. The work must only queue launches:
-// no host copy (copy_bytes synchronizes the device), no allocation, no read-back such as
+// it with one launch: how a whole training step (TrainingStep::capture_graph) runs without
+// paying for each kernel launch. A replay reads and writes the very buffers the recorded work
+// used, so new inputs are written into those buffers before each replay. The work must only queue
+// launches: no host copy (copy_bytes synchronizes the device), no allocation, no read-back such as
 // LossScratch::read(), and not the MUSTFM_SYNC_LAUNCH_CHECKS debugging build, which synchronizes
 // after every launch. A plain C++ header.
 #pragma once

@@ -76,6 +76,13 @@ void activation_bias_backward_cuda(const Exec& exec,
                                    Real* grad_bias,
                                    Real* partials);
 
+// Binds `bytes` of device memory at `workspace` to exec.cublas as its workspace, so cuBLAS picks
+// the same kernels for calls run directly and for calls captured in a CUDA graph. The memory
+// must outlive every call and graph that uses it; reset_cublas_workspace returns the handle to
+// cuBLAS's default workspace.
+void bind_cublas_workspace(const Exec& exec, void* workspace, std::size_t bytes);
+void reset_cublas_workspace(const Exec& exec);
+
 #endif
 
 }  // namespace mustfm::detail

@@ -127,4 +127,15 @@ template void gemm_cuda<double>(const Exec&,
                                 double*,
                                 std::size_t);
 
+void bind_cublas_workspace(const Exec& exec, void* workspace, std::size_t bytes) {
+  MUSTFM_CUBLAS_CHECK(cublasSetWorkspace(handle_on_stream(exec), workspace, bytes));
+}
+
+void reset_cublas_workspace(const Exec& exec) {
+  MUSTFM_EXPECTS(exec.cublas != nullptr, "resetting a cuBLAS workspace needs a cuBLAS handle");
+  // cublasSetStream always returns the handle to the default workspace.
+  MUSTFM_CUBLAS_CHECK(cublasSetStream(static_cast<cublasHandle_t>(exec.cublas),
+                                      static_cast<cudaStream_t>(exec.stream)));
+}
+
 }  // namespace mustfm::detail

@@ -1,10 +1,10 @@
 #include "nn/schedule.h"
 
 #include <cmath>
-#include <numbers>
 #include <string>
 
 #include "kernels/common/error.h"
+#include "kernels/training_clock.h"
 
 namespace mustfm {
 
@@ -18,11 +18,7 @@ CosineSchedule::CosineSchedule(double lr0, double lr_final, std::int64_t total_s
 }
 
 double CosineSchedule::learning_rate(std::int64_t t) const {
-  if (t >= total_steps_) return lr_final_;
-  if (t <= 0) return lr0_;
-  const double angle =
-      std::numbers::pi * static_cast<double>(t) / static_cast<double>(total_steps_);
-  return lr_final_ + 0.5 * (lr0_ - lr_final_) * (1.0 + std::cos(angle));
+  return cosine_learning_rate(lr0_, lr_final_, total_steps_, t);
 }
 
 }  // namespace mustfm

@@ -4,6 +4,7 @@
 //   lr(t) = lr_final                                               for t > T
 // t counts the optimizer steps already taken: the first step uses lr(0) = lr0, step number T
 // (the last of a T-step run) uses lr(T - 1). Past T PyTorch would rise again; we hold lr_final.
+// The formula is cosine_learning_rate of kernels/training_clock.h, which the device also runs.
 #pragma once
 
 #include <cstdint>

@@ -86,6 +86,15 @@ TEST(Adam, RejectsBadOptions) {
   EXPECT_THROW(adam.step(cpu(), {p.data(), 3}, {g.data(), 3}, 0.1), InputError);
 }
 
+TEST(Adam, DeviceScalarsNeedTheCudaBackend) {
+  Allocator allocator;
+  Adam<float> adam(allocator, 2, MemorySpace::host, "t");
+  std::vector<float> p(2), g(2);
+  const AdamCoefficients<float> k = adam_coefficients<float>(0.1, 0.9, 0.999, 1e-8, 1);
+  EXPECT_THROW(adam.step_with_device_scalars(cpu(), {p.data(), 2}, {g.data(), 2}, &k), InputError);
+  EXPECT_EQ(adam.steps(), 0);
+}
+
 TEST(CosineSchedule, MatchesTheClosedForm) {
   const CosineSchedule schedule(5e-3, 1e-5, 3000);
   EXPECT_EQ(schedule.learning_rate(0), 5e-3);

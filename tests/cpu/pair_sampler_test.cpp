@@ -362,6 +362,10 @@ TEST(PairSampler, RejectsInconsistentArguments) {
                                v.delta);
       },
       {"target[2] = 3"}));
+  const std::int64_t step = 0;
+  EXPECT_TRUE(testing::throws_input_error(
+      [&] { sample_pairs_at_device_step(Exec{}, data.view(), 1, 0, &step, 8, 0, batch.view()); },
+      {"CUDA backend"}));
 }
 
 }  // namespace

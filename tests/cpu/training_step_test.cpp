@@ -125,6 +125,32 @@ TEST(TrainingStep, LossFallsOnAShiftedGrid) {
   EXPECT_EQ(step.steps_taken(), kSteps);
 }
 
+TEST(TrainingStep, AdvanceThenLastLossIsAStep) {
+  Allocator allocator;
+  const Job job = training_job({8}, {8}, 16, 10);
+  TrainingStep<float> a(Exec{}, allocator, job, shifted_grid_data(allocator, 2, 3, 2));
+  TrainingStep<float> b(Exec{}, allocator, job, shifted_grid_data(allocator, 2, 3, 2));
+  for (int i = 0; i < 3; ++i) {
+    const TrainingLoss stepped = a.step();
+    b.advance();
+    const TrainingLoss advanced = b.last_loss();
+    EXPECT_EQ(advanced.velocity, stepped.velocity) << "step " << i;
+    EXPECT_EQ(advanced.growth, stepped.growth) << "step " << i;
+  }
+  EXPECT_EQ(b.steps_taken(), 3);
+  EXPECT_EQ(b.velocity().adam.steps(), 3);
+  EXPECT_EQ(host_values(a.velocity().parameters.cview()),
+            host_values(b.velocity().parameters.cview()));
+}
+
+TEST(TrainingStep, GraphCaptureNeedsCuda) {
+  Allocator allocator;
+  TrainingStep<float> step(Exec{}, allocator, training_job({4}, {4}, 8, 10),
+                           shifted_grid_data(allocator, 1, 3, 2));
+  EXPECT_TRUE(testing::throws_input_error([&] { step.capture_graph(); }, {"CUDA backend"}));
+  EXPECT_FALSE(step.graph_captured());
+}
+
 TEST(TrainingStep, RejectsInconsistentIntervals) {
   Allocator allocator;
   const Job job = training_job({4}, {4}, 8, 10);

@@ -152,13 +152,15 @@ std::vector<T> to_host(const Buffer<T>& device) {
   return host;
 }
 
-// Samples rows offset .. offset + samples - 1 of a batch twice that size, in `context`'s space.
+// Samples rows offset .. offset + samples - 1 of a batch twice that size, in `context`'s space,
+// at step 123, or at the step *device_step holds when the kernel runs (CUDA) when it is given.
 HostRows run(Context& context,
              const Case& c,
              const PairDistribution& distribution,
              const Snapshot& source,
              const Snapshot& target,
-             double delta) {
+             double delta,
+             const std::int64_t* device_step = nullptr) {
   const MemorySpace space = context.compute_space();
   Allocator& allocator = context.allocator();
   const PairSamplerData data =
@@ -178,7 +180,11 @@ HostRows run(Context& context,
   const PairBatchView batch{
       space,         rows,           static_cast<int>(d), inputs.data(),      velocity.data(),
       growth.data(), weights.data(), dropped.data(),      source_cell.data(), target_cell.data()};
-  sample_pairs(context.exec(), data.view(), c.seed, 4, 123, c.samples, c.samples, batch);
+  if (device_step != nullptr)
+    sample_pairs_at_device_step(context.exec(), data.view(), c.seed, 4, device_step, c.samples,
+                                c.samples, batch);
+  else
+    sample_pairs(context.exec(), data.view(), c.seed, 4, 123, c.samples, c.samples, batch);
   context.synchronize();
 
   auto fetch = [&](const auto& buffer) {
@@ -255,6 +261,40 @@ TEST(PairSamplerGpu, MatchesCpuOnRandomDistributions) {
     if (c.entries > 1)
       EXPECT_GT(on_cpu.dropped, 0) << case_text << ": no inadmissible pair was exercised";
   }
+}
+
+// The training step's CUDA graph reads the step from device memory; the rows must be those of
+// the same step passed as an argument, bit for bit, and only its low 32 bits may count.
+TEST(PairSamplerGpu, DeviceStepDrawsTheRowsOfTheStepArgument) {
+  MUSTFM_SKIP_WITHOUT_CUDA();
+  Context gpu(testing::make_quiet_context("cuda"));
+  const Case c{true, 3, 500, 400, 300, 5000, 7};
+  std::mt19937_64 rng(c.seed);
+  const Snapshot source = random_snapshot(2.0, c.source_cells, c.dimension, rng);
+  const Snapshot target = random_snapshot(3.5, c.target_cells, c.dimension, rng);
+  const PairDistribution distribution = random_distribution(c, source, target, rng);
+  const double delta = std::sqrt(2.0 * c.dimension / 3.0) / kPi;
+  const HostRows expected = run(gpu, c, distribution, source, target, delta);
+
+  for (const std::int64_t step : {std::int64_t{123}, (std::int64_t{1} << 32) + 123}) {
+    Buffer<std::int64_t> device_step(gpu.allocator(), 1, MemorySpace::device, "test: step");
+    device_step.copy_from({&step, 1, MemorySpace::host});
+    const HostRows actual = run(gpu, c, distribution, source, target, delta, device_step.data());
+    const std::string where = "device step " + std::to_string(step) + " (" + describe(c) + ")";
+    EXPECT_EQ(actual.inputs, expected.inputs) << where;
+    EXPECT_EQ(actual.velocity, expected.velocity) << where;
+    EXPECT_EQ(actual.growth, expected.growth) << where;
+    EXPECT_EQ(actual.weights, expected.weights) << where;
+    EXPECT_EQ(actual.source_cell, expected.source_cell) << where;
+    EXPECT_EQ(actual.dropped, expected.dropped) << where;
+  }
+
+  // Another step draws other rows, so the comparison above can fail.
+  const std::int64_t other = 124;
+  Buffer<std::int64_t> device_step(gpu.allocator(), 1, MemorySpace::device, "test: step");
+  device_step.copy_from({&other, 1, MemorySpace::host});
+  EXPECT_NE(run(gpu, c, distribution, source, target, delta, device_step.data()).source_cell,
+            expected.source_cell);
 }
 
 }  // namespace

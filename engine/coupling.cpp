@@ -39,6 +39,9 @@ ClusterLevel whole_snapshot(const ClusterLevel& cells, std::size_t dimension) {
   return level;
 }
 
+// How often a long solve reports its progress.
+constexpr std::chrono::seconds kProgressInterval{5};
+
 // With `tiles`, the level (the cells) is solved over them instead of on the stored costs.
 void solve_level(Context& context,
                  const CouplingSettings& settings,
@@ -51,9 +54,21 @@ void solve_level(Context& context,
   problem.structure = &level.structure;
   problem.rho = settings.rho;
   const auto start = std::chrono::steady_clock::now();
-  level.result = tiles == nullptr ? solve_uot(context.exec(), problem, uot_options(settings))
-                                  : detail::solve_on_cell_tiles(context.exec(), problem, *tiles,
-                                                                uot_options(settings));
+  UotOptions options = uot_options(settings);
+  // A plain progress line every few seconds of a long solve, in the log and on the terminal.
+  auto last_report = start;
+  options.on_check = [&](int iterations, double eps, double residual) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_report < kProgressInterval) return;
+    last_report = now;
+    context.log().info(
+        "coupling t {} -> {} {}: iteration {}, eps {:.3g}, residual {:.3g}, {:.0f} s",
+        interval.source_time, interval.target_time, level.name, iterations, eps, residual,
+        seconds_since(start));
+  };
+  level.result = tiles == nullptr
+                     ? solve_uot(context.exec(), problem, options)
+                     : detail::solve_on_cell_tiles(context.exec(), problem, *tiles, options);
   level.solve_seconds = seconds_since(start);
 
   const UotResult& r = level.result;

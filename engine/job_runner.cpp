@@ -59,6 +59,19 @@ void run_coupling_stage(Context& context,
   CouplingResult coupling =
       couple_snapshots(context, data.dataset, data.hierarchy, priors, job.coupling);
   write_couplings(folder, coupling, job.coupling);
+  log.info("wrote the couplings under {}", (folder.root() / "couplings").string());
+  for (const IntervalCoupling& interval : coupling.intervals) {
+    for (const LevelCoupling& level : interval.levels) {
+      if (!level.is_cells) continue;
+      std::int64_t carrying = 0;
+      for (double gamma : level.result.plan) carrying += gamma > 0 ? 1 : 0;
+      if (carrying > kMaxCellTableEntries)
+        log.warn(
+            "interval t {} -> {}: the cell plan is not written ({} cell pairs carry mass, "
+            "more than the {} written at most); its transition tables and report are",
+            interval.source_time, interval.target_time, carrying, kMaxCellTableEntries);
+    }
+  }
   for (const IntervalCoupling& interval : coupling.intervals) {
     const PairDistribution& pairs = interval.pairs;
     if (pairs.unsampled_source_mass > 0 || pairs.unsampled_target_mass > 0)
@@ -87,12 +100,20 @@ std::string run_stages(Context& context, const Job& job, Stage last) {
   // Everything that can be wrong with the input is found here, before the folder exists.
   LoadedData data = load_data(context, job);
   log.info("data:\n{}", dataset_summary(data.dataset, data.hierarchy));
+  if (data.dataset.annotation_levels() == 0 && !job.data.path.starts_with("builtin:"))
+    log.warn(
+        "no annotation levels in the data (no column {}0, and data.columns.level_columns "
+        "is empty): the coupling has no hierarchy to follow and treats each snapshot as "
+        "one cluster above the cells",
+        job.data.columns.level_prefix);
   const Priors priors = build_priors(data.dataset, job.data);
 
-  check_output_folder(job.output.dir, resolved, job.output.force);
+  const OutputFolderUse use = check_output_folder(job.output.dir, resolved, job.output.force);
+  if (use == OutputFolderUse::replacing) clear_run_outputs(job.output.dir);
   RunFolder folder(job.output.dir);
   run_log.attach_file(folder.file("mustfm.log"));
-  log.info("writing the run folder {}", folder.root().string());
+  log.info("writing the run folder {}{}", folder.root().string(),
+           use == OutputFolderUse::replacing ? " (the other job's run in it was removed)" : "");
   folder.write_text("job.resolved.json", resolved + "\n");
   folder.write_text("data/snapshots.csv", snapshots_csv(data.dataset));
   folder.write_text("data/clusters.csv", clusters_csv(data.dataset, data.hierarchy));

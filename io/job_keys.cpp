@@ -144,7 +144,7 @@ std::vector<JobKey> make_job_keys() {
       string_key(MUSTFM_JOB_MEMBER(output.dir), rejected,
                  "Run folder; relative to the current working directory"),
       bool_key(MUSTFM_JOB_MEMBER(output.force),
-               "Rerun stages whose outputs already exist for the same settings"),
+               "Replace the run of a different job in output.dir (its files are removed first)"),
       choice_key(MUSTFM_JOB_MEMBER(output.log_level),
                  {"trace", "debug", "info", "warn", "error", "off"}, "Least severe level logged"),
 

@@ -2,41 +2,87 @@
 
 #include <nlohmann/json.hpp>
 
+#include <set>
+#include <string>
+#include <vector>
+
 #include "io/atomic_file.h"
 #include "kernels/common/error.h"
 
 namespace mustfm {
 
 namespace {
-// Two resolved jobs describe the same run when they agree on everything but the output section
-// (folder, force flag, log level), which does not change what a run computes.
-bool same_job(const std::string& saved, const std::string& current) {
-  nlohmann::json a = nlohmann::json::parse(saved, nullptr, /*allow_exceptions=*/false);
-  nlohmann::json b = nlohmann::json::parse(current, nullptr, /*allow_exceptions=*/false);
-  if (a.is_discarded() || b.is_discarded() || !a.is_object() || !b.is_object()) return false;
-  a.erase("output");
-  b.erase("output");
-  return a == b;
+
+// The sections of a resolved job that do not change what a run computes.
+constexpr const char* kIdentityFreeSections[] = {"output", "backend"};
+
+nlohmann::json job_identity(const std::string& text) {
+  nlohmann::json job = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (job.is_discarded() || !job.is_object()) return nlohmann::json();
+  for (const char* section : kIdentityFreeSections) job.erase(section);
+  return job;
 }
+
+// Dotted paths (down to the second level) whose values differ between two jobs.
+std::string differing_keys(const nlohmann::json& a, const nlohmann::json& b) {
+  std::vector<std::string> keys;
+  const auto compare = [&](const nlohmann::json& x, const nlohmann::json& y,
+                           const std::string& prefix) {
+    std::set<std::string> names;
+    for (const auto& [name, value] : x.items()) names.insert(name);
+    for (const auto& [name, value] : y.items()) names.insert(name);
+    std::vector<std::string> out;
+    for (const std::string& name : names)
+      if (!x.contains(name) || !y.contains(name) || x[name] != y[name])
+        out.push_back(prefix + name);
+    return out;
+  };
+  for (const std::string& top : compare(a, b, "")) {
+    if (a.contains(top) && b.contains(top) && a[top].is_object() && b[top].is_object()) {
+      for (const std::string& inner : compare(a[top], b[top], top + ".")) keys.push_back(inner);
+    } else {
+      keys.push_back(top);
+    }
+  }
+  std::string joined;
+  for (const std::string& key : keys) joined += (joined.empty() ? "" : ", ") + key;
+  return joined;
+}
+
 }  // namespace
 
-void check_output_folder(const std::filesystem::path& root,
-                         const std::string& resolved_job,
-                         bool force) {
+OutputFolderUse check_output_folder(const std::filesystem::path& root,
+                                    const std::string& resolved_job,
+                                    bool force) {
   std::error_code error;
-  if (!std::filesystem::exists(root, error)) return;
+  if (!std::filesystem::exists(root, error)) return OutputFolderUse::fresh;
   MUSTFM_EXPECTS(std::filesystem::is_directory(root, error),
                  "output.dir " + root.string() + " exists and is not a folder");
-  if (std::filesystem::is_empty(root, error)) return;
+  if (std::filesystem::is_empty(root, error)) return OutputFolderUse::fresh;
 
   const std::filesystem::path saved = root / kResolvedJobFile;
   MUSTFM_EXPECTS(std::filesystem::exists(saved, error),
                  "output.dir " + root.string() + " is not empty and holds no run (no " +
                      kResolvedJobFile + "); refusing to write into it, choose another output.dir");
-  if (force || same_job(read_file_bytes(saved), resolved_job)) return;
-  throw InputError("output.dir " + root.string() + " holds the run of a different job (its " +
-                   kResolvedJobFile +
-                   " differs); choose another output.dir, or pass --force to replace it");
+  const nlohmann::json previous = job_identity(read_file_bytes(saved));
+  const nlohmann::json current = job_identity(resolved_job);
+  if (!previous.is_null() && previous == current) return OutputFolderUse::same_job;
+  if (force) return OutputFolderUse::replacing;
+  const std::string why = previous.is_null() || current.is_null()
+                              ? std::string("its ") + kResolvedJobFile + " cannot be read"
+                              : differing_keys(previous, current) + " differ";
+  throw InputError("output.dir " + root.string() + " holds the run of a different job (" + why +
+                   "); choose another output.dir, or pass --force to replace it");
+}
+
+void clear_run_outputs(const std::filesystem::path& root) {
+  for (const char* name : {kResolvedJobFile, "mustfm.log", "data", "couplings"}) {
+    std::error_code error;
+    std::filesystem::remove_all(root / name, error);
+    if (error)
+      throw RuntimeFailure("cannot remove " + (root / name).string() +
+                           " from the replaced run: " + error.message());
+  }
 }
 
 RunFolder::RunFolder(std::filesystem::path root) : root_(std::move(root)) {

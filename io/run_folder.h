@@ -8,14 +8,26 @@
 
 namespace mustfm {
 
+// How a run uses its output folder.
+enum class OutputFolderUse {
+  fresh,      // absent or empty
+  same_job,   // holds a run of the same job, which the new run overwrites file by file
+  replacing,  // holds another job's run and `force` was given: clear_run_outputs first
+};
+
 // Checks, before anything is written, that `root` may receive the run of the job whose resolved
 // form is `resolved_job`: it does not exist, is empty, or is a run folder of the same job (equal
-// resolved jobs but for the output section, so finished stages can be reused). A run folder of a
-// different job needs `force`; a file, or a non-empty folder that is no run folder, is refused
+// resolved jobs but for the output and backend sections, which change where and on what a run
+// computes, not what). A run folder of a different job needs `force`; without it the InputError
+// names the keys that differ. A file, or a non-empty folder that is no run folder, is refused
 // always. InputError naming the folder.
-void check_output_folder(const std::filesystem::path& root,
-                         const std::string& resolved_job,
-                         bool force);
+OutputFolderUse check_output_folder(const std::filesystem::path& root,
+                                    const std::string& resolved_job,
+                                    bool force);
+
+// Removes what a run writes (the resolved job, the log, data/ and couplings/) from `root`, so a
+// replacing run leaves nothing of the previous one behind. Other files are left alone.
+void clear_run_outputs(const std::filesystem::path& root);
 
 // The file in a run folder that holds the resolved job.
 inline constexpr const char* kResolvedJobFile = "job.resolved.json";

@@ -46,6 +46,7 @@ bool run_sinkhorn_stage(Passes& passes,
       const double residual = passes.read_residual();
       MUSTFM_ASSERT(!std::isnan(residual), "NaN in a Sinkhorn row pass");
       raw.residual = residual;
+      if (options.on_check) options.on_check(raw.iterations, eps, residual);
       if (residual < tolerance) return true;
       if (at_limit) return false;
       if (residual > last_checked) omega = 1.0;

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "kernels/common/backend.h"
@@ -68,6 +69,9 @@ struct UotOptions {
   // mm converges when the Frobenius norm of the change of the normalized plan (gamma / Z) in
   // one iteration falls below mm_tolerance.
   double mm_tolerance = 1e-9;
+  // sinkhorn: called on the host at every residual check with the iterations so far, the
+  // current eps and the residual, so a caller can show progress on long solves. May be empty.
+  std::function<void(int iterations, double eps, double residual)> on_check;
   // Optional sinkhorn warm start (sizes of a and b, or empty for zeros); entries of rows or
   // columns that cannot carry mass are ignored.
   View<const double> f_init;

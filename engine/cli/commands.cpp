@@ -35,7 +35,7 @@ void add_job_arguments(CLI::App& command, JobArguments& arguments, bool writes_o
   if (writes_outputs) {
     command.add_option("-o,--output", arguments.output_dir, "Override output.dir");
     command.add_flag("--force", arguments.overrides.force,
-                     "Rerun stages whose outputs already exist");
+                     "Replace the run of a different job in the output folder");
   }
 }
 

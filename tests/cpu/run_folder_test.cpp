@@ -15,11 +15,16 @@ using testing::throws_input_error;
 
 TEST(CheckOutputFolder, AcceptsAbsentEmptyAndSameJobFolders) {
   testing::TempDir dir;
-  EXPECT_NO_THROW(check_output_folder(dir.path() / "new", "{}", false));
-  EXPECT_NO_THROW(check_output_folder(dir.path(), "{}", false));  // empty
-  dir.write(kResolvedJobFile, R"({"seed": 1, "output": {"force": true}})");
-  EXPECT_NO_THROW(
-      check_output_folder(dir.path(), R"({"output": {"force": false}, "seed": 1})", false));
+  EXPECT_EQ(check_output_folder(dir.path() / "new", "{}", false), OutputFolderUse::fresh);
+  EXPECT_EQ(check_output_folder(dir.path(), "{}", false), OutputFolderUse::fresh);  // empty
+  dir.write(kResolvedJobFile,
+            R"({"seed": 1, "output": {"force": true}, "backend": {"device": "auto"}})");
+  // The output and backend sections do not change what a run computes.
+  EXPECT_EQ(check_output_folder(dir.path(),
+                                R"({"output": {"force": false}, "backend": {"device": "cpu"},
+                                    "seed": 1})",
+                                false),
+            OutputFolderUse::same_job);
 }
 
 TEST(CheckOutputFolder, RefusesForeignFoldersAndOtherJobsRuns) {
@@ -33,8 +38,37 @@ TEST(CheckOutputFolder, RefusesForeignFoldersAndOtherJobsRuns) {
   testing::TempDir run;
   run.write(kResolvedJobFile, "{\"seed\": 1}");
   EXPECT_TRUE(throws_input_error([&] { check_output_folder(run.path(), "{\"seed\": 2}", false); },
-                                 {"different job", "--force"}));
-  EXPECT_NO_THROW(check_output_folder(run.path(), "{\"seed\": 2}", true));
+                                 {"different job", "seed differ", "--force"}));
+  EXPECT_EQ(check_output_folder(run.path(), "{\"seed\": 2}", true), OutputFolderUse::replacing);
+}
+
+TEST(CheckOutputFolder, NamesTheNestedKeysThatDiffer) {
+  testing::TempDir run;
+  run.write(kResolvedJobFile, R"({"seed": 1, "coupling": {"eps": 0.001, "delta": 5}})");
+  EXPECT_TRUE(throws_input_error(
+      [&] {
+        check_output_folder(run.path(), R"({"seed": 1, "coupling": {"eps": 0.01, "delta": 5}})",
+                            false);
+      },
+      {"coupling.eps differ"}));
+}
+
+TEST(ClearRunOutputs, RemovesEveryRunFileAndNothingElse) {
+  testing::TempDir run;
+  std::filesystem::create_directories(run.path() / "data");
+  std::filesystem::create_directories(run.path() / "couplings");
+  run.write(kResolvedJobFile, "{}");
+  run.write("mustfm.log", "old log");
+  run.write("data/snapshots.csv", "x");
+  run.write("couplings/interval_0_cells_mass.npy", "stale");
+  run.write("notes.txt", "the user's");
+  ASSERT_TRUE(std::filesystem::exists(run.path() / "couplings/interval_0_cells_mass.npy"));
+  clear_run_outputs(run.path());
+  EXPECT_FALSE(std::filesystem::exists(run.path() / kResolvedJobFile));
+  EXPECT_FALSE(std::filesystem::exists(run.path() / "mustfm.log"));
+  EXPECT_FALSE(std::filesystem::exists(run.path() / "data"));
+  EXPECT_FALSE(std::filesystem::exists(run.path() / "couplings"));
+  EXPECT_TRUE(std::filesystem::exists(run.path() / "notes.txt"));
 }
 
 TEST(RunLog, FileHoldsMessagesFromBeforeItExisted) {

@@ -140,6 +140,46 @@ void launch_translation(cudaStream_t stream,
                         double rho,
                         double* lambda);
 
+// The potentials of one CUDA Sinkhorn solve and the steps around its passes, shared by the
+// stored-cost and tiled solvers, in the form kernels/sinkhorn_schedule.h drives: f (current),
+// f_new (the row pass's output), g, the per-row changes and their maximum. The device log
+// masses must outlive this object.
+class SinkhornPotentials {
+ public:
+  SinkhornPotentials(const std::vector<double>& log_a,
+                     const std::vector<double>& log_b,
+                     const double* device_log_a,
+                     const double* device_log_b,
+                     double rho,
+                     const UotOptions& options,
+                     cudaStream_t stream);
+
+  // Around the column pass: keep g, then over-relax the new g towards it (omega 1: nothing).
+  void before_column_pass(double omega);
+  void after_column_pass(double omega);
+  // max_i |f_new_i - f_i| / (tau eps) of the last pass pair; one host synchronization.
+  double read_residual();
+  // f_new, over-relaxed by omega, becomes f; then the translation step if asked.
+  void advance(double omega, bool translate);
+
+  DeviceArray<double> f;
+  DeviceArray<double> f_new;
+  DeviceArray<double> g;
+  DeviceArray<double> change;
+
+ private:
+  cudaStream_t stream_;
+  std::int64_t rows_;
+  std::int64_t cols_;
+  const double* log_a_;
+  const double* log_b_;
+  double rho_;
+  DeviceArray<double> g_previous_;
+  DeviceArray<double> lambda_;
+  DeviceArray<double> residual_;
+  DeviceReducer reducer_;
+};
+
 // Threads per block of every solver kernel.
 constexpr int kBlock = 256;
 constexpr int kWarp = 32;

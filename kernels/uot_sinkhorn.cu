@@ -136,72 +136,36 @@ struct SinkhornCudaPasses::State {
       : prepared(problem),
         stream(static_cast<cudaStream_t>(exec.stream)),
         device(upload_uot_problem(problem, stream)),
-        f(problem.a.size(), stream),
-        f_new(problem.a.size(), stream),
-        g(problem.b.size(), stream),
-        g_previous(problem.b.size(), stream),
-        change(problem.a.size(), stream),
-        lambda(1, stream),
-        residual(1, stream),
-        reducer(static_cast<std::int64_t>(problem.a.size()), stream) {
-    const std::vector<double> f_start = sinkhorn_initial_potential(problem.log_a, options.f_init);
-    const std::vector<double> g_start = sinkhorn_initial_potential(problem.log_b, options.g_init);
-    f.upload(f_start);
-    // f_new starts as f so rows that are never updated (+inf) agree in both.
-    f_new.upload(f_start);
-    g.upload(g_start);
-    // The host sources die on return; wait until the stream has read them.
-    MUSTFM_CUDA_CHECK(cudaStreamSynchronize(stream));
-  }
+        potentials(problem.log_a,
+                   problem.log_b,
+                   device.log_a.data(),
+                   device.log_b.data(),
+                   problem.rho,
+                   options,
+                   stream) {}
 
   // g from f (over-relaxed by omega unless omega is 1), then f_new and the per-row change from
   // (f, g).
   void pass_pair(double eps, double omega) {
     const double tau = prepared.rho / (prepared.rho + eps);
-    if (omega != 1.0 && device.cols > 0)
-      MUSTFM_CUDA_CHECK(cudaMemcpyAsync(g_previous.data(), g.data(),
-                                        static_cast<std::size_t>(device.cols) * sizeof(double),
-                                        cudaMemcpyDeviceToDevice, stream));
+    SinkhornPotentials& p = potentials;
+    p.before_column_pass(omega);
     sinkhorn_pass(stream, device.col_offsets.data(), device.t_rows.data(), device.t_costs.data(),
-                  f.data(), device.log_a.data(), device.log_b.data(), device.cols, device.nnz, eps,
-                  tau, nullptr, g.data(), nullptr);
-    if (omega != 1.0 && device.cols > 0) {
-      launch_relax(stream, g_previous.data(), device.log_b.data(), omega, device.cols, g.data());
-    }
+                  p.f.data(), device.log_a.data(), device.log_b.data(), device.cols, device.nnz,
+                  eps, tau, nullptr, p.g.data(), nullptr);
+    p.after_column_pass(omega);
     sinkhorn_pass(stream, device.row_offsets.data(), device.col_indices.data(), device.costs.data(),
-                  g.data(), device.log_b.data(), device.log_a.data(), device.rows, device.nnz, eps,
-                  tau, f.data(), f_new.data(), change.data());
+                  p.g.data(), device.log_b.data(), device.log_a.data(), device.rows, device.nnz,
+                  eps, tau, p.f.data(), p.f_new.data(), p.change.data());
   }
 
-  // max_i |f_new_i - f_i| / (tau eps) of the last pass pair; one host synchronization.
-  double read_residual() {
-    reducer.max(change.data(), device.rows, residual.data());
-    return residual.download()[0];
-  }
-
-  // Makes the last row pass's output, over-relaxed by omega, the current f; then, if asked, the
-  // translation step.
-  void advance(double omega, bool translate) {
-    if (omega != 1.0 && device.rows > 0) {
-      launch_relax(stream, f.data(), device.log_a.data(), omega, device.rows, f_new.data());
-    }
-    f.swap(f_new);
-    if (translate)
-      launch_translation(stream, f.data(), device.log_a.data(), device.rows, g.data(),
-                         device.log_b.data(), device.cols, prepared.rho, lambda.data());
-  }
+  double read_residual() { return potentials.read_residual(); }
+  void advance(double omega, bool translate) { potentials.advance(omega, translate); }
 
   const UotPrepared& prepared;
   cudaStream_t stream;
   UotDeviceProblem device;
-  DeviceArray<double> f;
-  DeviceArray<double> f_new;
-  DeviceArray<double> g;
-  DeviceArray<double> g_previous;
-  DeviceArray<double> change;
-  DeviceArray<double> lambda;
-  DeviceArray<double> residual;
-  DeviceReducer reducer;
+  SinkhornPotentials potentials;
 };
 
 SinkhornCudaPasses::SinkhornCudaPasses(const Exec& exec,
@@ -230,13 +194,13 @@ UotRaw sinkhorn_cuda(const Exec& exec, const UotPrepared& p, const UotOptions& o
   DeviceArray<double> plan(static_cast<std::size_t>(d.nnz), state.stream);
   if (d.rows > 0) {
     sinkhorn_plan_kernel<<<segment_blocks(d.rows, kWarp), kBlock, 0, state.stream>>>(
-        d.row_offsets.data(), d.col_indices.data(), d.costs.data(), state.f.data(), state.g.data(),
-        d.log_a.data(), d.log_b.data(), d.rows, raw.eps, plan.data());
+        d.row_offsets.data(), d.col_indices.data(), d.costs.data(), state.potentials.f.data(),
+        state.potentials.g.data(), d.log_a.data(), d.log_b.data(), d.rows, raw.eps, plan.data());
     MUSTFM_LAUNCH_CHECK(state.stream);
   }
   raw.plan = plan.download();
-  raw.f = state.f.download();
-  raw.g = state.g.download();
+  raw.f = state.potentials.f.download();
+  raw.g = state.potentials.g.download();
   return raw;
 }
 

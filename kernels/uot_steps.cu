@@ -1,6 +1,6 @@
-// The over-relaxation and translation steps of the CUDA Sinkhorn loops (kernels/uot_entry.h),
-// shared by the stored-cost solver (kernels/uot_sinkhorn.cu) and the tiled one
-// (kernels/uot_tiles.cu).
+// The potentials of the CUDA Sinkhorn loops with their over-relaxation and translation steps
+// (kernels/uot_entry.h), shared by the stored-cost solver (kernels/uot_sinkhorn.cu) and the
+// tiled one (kernels/uot_tiles.cu).
 #include <algorithm>
 #include <limits>
 
@@ -94,6 +94,62 @@ void launch_translation(cudaStream_t stream,
   translate_kernel<<<elementwise_blocks(std::max(rows, cols)), kBlock, 0, stream>>>(
       lambda, log_a, rows, log_b, cols, f, g);
   MUSTFM_LAUNCH_CHECK(stream);
+}
+
+SinkhornPotentials::SinkhornPotentials(const std::vector<double>& log_a,
+                                       const std::vector<double>& log_b,
+                                       const double* device_log_a,
+                                       const double* device_log_b,
+                                       double rho,
+                                       const UotOptions& options,
+                                       cudaStream_t stream)
+    : f(log_a.size(), stream),
+      f_new(log_a.size(), stream),
+      g(log_b.size(), stream),
+      change(log_a.size(), stream),
+      stream_(stream),
+      rows_(static_cast<std::int64_t>(log_a.size())),
+      cols_(static_cast<std::int64_t>(log_b.size())),
+      log_a_(device_log_a),
+      log_b_(device_log_b),
+      rho_(rho),
+      g_previous_(log_b.size(), stream),
+      lambda_(1, stream),
+      residual_(1, stream),
+      reducer_(rows_, stream) {
+  const std::vector<double> f_start = sinkhorn_initial_potential(log_a, options.f_init);
+  const std::vector<double> g_start = sinkhorn_initial_potential(log_b, options.g_init);
+  f.upload(f_start);
+  // f_new starts as f so rows that are never updated (+inf) agree in both.
+  f_new.upload(f_start);
+  g.upload(g_start);
+  // The host sources die on return; wait until the stream has read them.
+  MUSTFM_CUDA_CHECK(cudaStreamSynchronize(stream_));
+}
+
+void SinkhornPotentials::before_column_pass(double omega) {
+  if (omega == 1.0 || cols_ == 0) return;
+  MUSTFM_CUDA_CHECK(cudaMemcpyAsync(g_previous_.data(), g.data(),
+                                    static_cast<std::size_t>(cols_) * sizeof(double),
+                                    cudaMemcpyDeviceToDevice, stream_));
+}
+
+void SinkhornPotentials::after_column_pass(double omega) {
+  if (omega == 1.0) return;
+  launch_relax(stream_, g_previous_.data(), log_b_, omega, cols_, g.data());
+}
+
+double SinkhornPotentials::read_residual() {
+  reducer_.max(change.data(), rows_, residual_.data());
+  return residual_.download()[0];
+}
+
+void SinkhornPotentials::advance(double omega, bool translate) {
+  if (omega != 1.0) launch_relax(stream_, f.data(), log_a_, omega, rows_, f_new.data());
+  f.swap(f_new);
+  if (translate)
+    launch_translation(stream_, f.data(), log_a_, rows_, g.data(), log_b_, cols_, rho_,
+                       lambda_.data());
 }
 
 }  // namespace mustfm::detail

@@ -192,62 +192,26 @@ struct TileCudaPasses {
         plan_offsets(to_device(p.plan_offsets, stream)),
         log_a(to_device(p.log_a, stream)),
         log_b(to_device(p.log_b, stream)),
-        f(p.log_a.size(), stream),
-        f_new(p.log_a.size(), stream),
-        g(p.log_b.size(), stream),
-        g_previous(p.log_b.size(), stream),
-        change(p.log_a.size(), stream),
-        lambda(1, stream),
-        residual(1, stream),
-        reducer(static_cast<std::int64_t>(p.log_a.size()), stream) {
-    const std::vector<double> f_start = sinkhorn_initial_potential(p.log_a, options.f_init);
-    const std::vector<double> g_start = sinkhorn_initial_potential(p.log_b, options.g_init);
-    f.upload(f_start);
-    // f_new starts as f so rows that are never updated (+inf) agree in both.
-    f_new.upload(f_start);
-    g.upload(g_start);
-    // The host sources die on return; wait until the stream has read them.
-    MUSTFM_CUDA_CHECK(cudaStreamSynchronize(stream));
-  }
+        potentials(p.log_a, p.log_b, log_a.data(), log_b.data(), p.rho, options, stream) {}
 
   // g from f (over-relaxed by omega unless omega is 1), then f_new and the per-row change from
   // (f, g).
   void pass_pair(double eps, double omega) {
     const UotTiledProblem& q = *prepared.problem;
     const double tau = prepared.rho / (prepared.rho + eps);
-    const bool relaxing = omega != 1.0 && prepared.cols > 0;
-    if (relaxing)
-      MUSTFM_CUDA_CHECK(cudaMemcpyAsync(g_previous.data(), g.data(),
-                                        static_cast<std::size_t>(prepared.cols) * sizeof(double),
-                                        cudaMemcpyDeviceToDevice, stream));
+    SinkhornPotentials& v = potentials;
+    v.before_column_pass(omega);
     tile_pass(stream, col_tile_offsets.data(), col_tiles.data(), tiles.data(), false, x.data(),
-              y.data(), q.dim, q.delta, f.data(), log_a.data(), log_b.data(), prepared.cols,
-              prepared.pairs, eps, tau, nullptr, g.data(), nullptr);
-    if (relaxing) {
-      launch_relax(stream, g_previous.data(), log_b.data(), omega, prepared.cols, g.data());
-    }
+              y.data(), q.dim, q.delta, v.f.data(), log_a.data(), log_b.data(), prepared.cols,
+              prepared.pairs, eps, tau, nullptr, v.g.data(), nullptr);
+    v.after_column_pass(omega);
     tile_pass(stream, row_tile_offsets.data(), row_tiles.data(), tiles.data(), true, x.data(),
-              y.data(), q.dim, q.delta, g.data(), log_b.data(), log_a.data(), prepared.rows,
-              prepared.pairs, eps, tau, f.data(), f_new.data(), change.data());
+              y.data(), q.dim, q.delta, v.g.data(), log_b.data(), log_a.data(), prepared.rows,
+              prepared.pairs, eps, tau, v.f.data(), v.f_new.data(), v.change.data());
   }
 
-  // max_i |f_new_i - f_i| / (tau eps) of the last pass pair; one host synchronization.
-  double read_residual() {
-    reducer.max(change.data(), prepared.rows, residual.data());
-    return residual.download()[0];
-  }
-
-  // Makes the last row pass's output, over-relaxed by omega, the current f; then, if asked, the
-  // translation step.
-  void advance(double omega, bool translate) {
-    if (omega != 1.0 && prepared.rows > 0) {
-      launch_relax(stream, f.data(), log_a.data(), omega, prepared.rows, f_new.data());
-    }
-    f.swap(f_new);
-    if (translate)
-      launch_translation(stream, f.data(), log_a.data(), prepared.rows, g.data(), log_b.data(),
-                         prepared.cols, prepared.rho, lambda.data());
-  }
+  double read_residual() { return potentials.read_residual(); }
+  void advance(double omega, bool translate) { potentials.advance(omega, translate); }
 
   std::vector<double> plan(double eps) {
     const UotTiledProblem& q = *prepared.problem;
@@ -257,8 +221,8 @@ struct TileCudaPasses {
           std::min<std::int64_t>((prepared.pairs + kBlock - 1) / kBlock, 4096));
       tile_plan_kernel<<<blocks, kBlock, 0, stream>>>(
           tiles.data(), plan_offsets.data(), static_cast<std::int64_t>(q.tiles.size()), x.data(),
-          y.data(), q.dim, q.delta, f.data(), g.data(), log_a.data(), log_b.data(), eps,
-          values.data());
+          y.data(), q.dim, q.delta, potentials.f.data(), potentials.g.data(), log_a.data(),
+          log_b.data(), eps, values.data());
       MUSTFM_LAUNCH_CHECK(stream);
     }
     return values.download();
@@ -276,14 +240,7 @@ struct TileCudaPasses {
   DeviceArray<std::int64_t> plan_offsets;
   DeviceArray<double> log_a;
   DeviceArray<double> log_b;
-  DeviceArray<double> f;
-  DeviceArray<double> f_new;
-  DeviceArray<double> g;
-  DeviceArray<double> g_previous;
-  DeviceArray<double> change;
-  DeviceArray<double> lambda;
-  DeviceArray<double> residual;
-  DeviceReducer reducer;
+  SinkhornPotentials potentials;
 };
 
 }  // namespace
@@ -293,8 +250,8 @@ UotRaw sinkhorn_tiles_cuda(const Exec& exec, const TilesPrepared& p, const UotOp
   UotRaw raw;
   run_sinkhorn_schedule(passes, options, p.rho, raw);
   raw.plan = passes.plan(raw.eps);
-  raw.f = passes.f.download();
-  raw.g = passes.g.download();
+  raw.f = passes.potentials.f.download();
+  raw.g = passes.potentials.g.download();
   return raw;
 }
 

@@ -17,24 +17,17 @@
 #include "engine/checkpoint.h"
 #include "engine/context.h"
 #include "engine/training_step.h"
+#include "gpu/training_gpu_support.h"
 #include "test_support.h"
 
 namespace mustfm {
 namespace {
 
+using testing::expect_gradients_match;
 using testing::shifted_grid_data;
+using testing::to_host;
 using testing::training_job;
-
-// As in training_step_gpu_test.cpp: sampler rows agree to 1e-4 relative and the GEMMs sum in
-// another order, so gradients agree to ~1e-6 of the largest entry; 1e-3 leaves margin while a
-// stale step number or learning rate (another batch, another update) shows as O(1).
-constexpr double kRelative = 1e-3;
-
-std::vector<float> to_host(View<const float> view) {
-  std::vector<float> host(view.size);
-  copy_bytes(host.data(), MemorySpace::host, view.data, view.space, view.size * sizeof(float));
-  return host;
-}
+constexpr double kRelative = testing::kTrainingCudaRelative;
 
 void expect_identical_states(const TrainingState& a, const TrainingState& b, const char* what) {
   EXPECT_EQ(a.steps_taken, b.steps_taken) << what;
@@ -113,19 +106,7 @@ TEST(TrainingGraphGpu, ReplayedStepsMatchTheCpu) {
   EXPECT_NEAR(b.velocity, a.velocity, kRelative * a.velocity);
   EXPECT_NEAR(b.growth, a.growth, kRelative * a.growth);
 
-  const TrainedNetwork<float>* pairs[][2] = {{&cpu.velocity(), &cuda.velocity()},
-                                             {&cpu.growth(), &cuda.growth()}};
-  for (const auto& pair : pairs) {
-    const std::vector<float> expected = to_host(pair[0]->gradients.cview());
-    const std::vector<float> actual = to_host(pair[1]->gradients.cview());
-    ASSERT_EQ(expected.size(), actual.size());
-    float largest = 0.0f;
-    for (float g : expected) largest = std::max(largest, std::abs(g));
-    ASSERT_GT(largest, 0.0f);
-    for (std::size_t i = 0; i < expected.size(); ++i)
-      ASSERT_NEAR(actual[i], expected[i], kRelative * largest)
-          << pair[0]->name << " gradient " << i << " after 3 replayed steps (d 3, 2 x 40 rows)";
-  }
+  expect_gradients_match(cpu, cuda, "after 3 replayed steps (d 3, 2 x 40 rows)");
 }
 
 TEST(TrainingGraphGpu, CheckpointsResumeBitForBitInGraphMode) {

@@ -16,28 +16,17 @@
 #include "engine/checkpoint.h"
 #include "engine/context.h"
 #include "engine/training_step.h"
+#include "gpu/training_gpu_support.h"
 #include "test_support.h"
 
 namespace mustfm {
 namespace {
 
+using testing::expect_gradients_match;
 using testing::shifted_grid_data;
+using testing::to_host;
 using testing::training_job;
-
-// Both backends draw the same pairs (the sampler's GPU test checks this bit for bit) and run the
-// same float formulas; they differ in the device's sin / cos / atan2 (a few ulp, sampler rows
-// within 1e-4 relative) and in the summation order of cuBLAS against OpenBLAS and of the loss
-// reduction. A gradient entry is a sum over 2 x 40 rows of products of O(1) factors, so its
-// rounding difference is ~1e-6 of the largest entry; the inputs' 1e-4 differences pass through
-// Lipschitz-1 layers. 1e-3 of the largest entry (and 1e-3 relative on the loss) leaves margin
-// while any wiring error (a missing term, a wrong batch row) shows as O(1).
-constexpr double kRelative = 1e-3;
-
-std::vector<float> to_host(View<const float> view) {
-  std::vector<float> host(view.size);
-  copy_bytes(host.data(), MemorySpace::host, view.data, view.space, view.size * sizeof(float));
-  return host;
-}
+constexpr double kRelative = testing::kTrainingCudaRelative;
 
 TEST(TrainingStepGpu, LossAndGradientsMatchTheCpu) {
   MUSTFM_SKIP_WITHOUT_CUDA();
@@ -58,19 +47,7 @@ TEST(TrainingStepGpu, LossAndGradientsMatchTheCpu) {
   EXPECT_NEAR(b.velocity, a.velocity, kRelative * a.velocity);
   EXPECT_NEAR(b.growth, a.growth, kRelative * a.growth);
 
-  const TrainedNetwork<float>* pairs[][2] = {{&cpu.velocity(), &cuda.velocity()},
-                                             {&cpu.growth(), &cuda.growth()}};
-  for (const auto& pair : pairs) {
-    const std::vector<float> expected = to_host(pair[0]->gradients.cview());
-    const std::vector<float> actual = to_host(pair[1]->gradients.cview());
-    ASSERT_EQ(expected.size(), actual.size());
-    float largest = 0.0f;
-    for (float g : expected) largest = std::max(largest, std::abs(g));
-    ASSERT_GT(largest, 0.0f);
-    for (std::size_t i = 0; i < expected.size(); ++i)
-      ASSERT_NEAR(actual[i], expected[i], kRelative * largest)
-          << pair[0]->name << " gradient " << i << " (d 3, 2 intervals x 40 rows)";
-  }
+  expect_gradients_match(cpu, cuda, "(d 3, 2 intervals x 40 rows)");
 }
 
 TEST(TrainingStepGpu, ResumedTrainingIsBitIdenticalOnTheDevice) {

@@ -2,14 +2,22 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
+#include <vector>
 
+#include "engine/checkpoint.h"
 #include "engine/coupling.h"
 #include "engine/coupling_output.h"
 #include "engine/data_loading.h"
 #include "engine/data_report.h"
+#include "engine/evaluation_stage.h"
+#include "engine/pair_distribution_file.h"
+#include "engine/prediction_stage.h"
 #include "engine/priors.h"
 #include "engine/run_log.h"
+#include "engine/training_stage.h"
 #include "io/job_parser.h"
 #include "io/run_folder.h"
 
@@ -44,22 +52,59 @@ std::string validate_job(Context& context, const Job& job) {
 
 namespace {
 
-// The stages in order; a run stops after `last`.
-enum class Stage { couple, all };
+using Clock = std::chrono::steady_clock;
 
-// The coupling stage: coarse-to-fine plans for every interval, written under couplings/.
-void run_coupling_stage(Context& context,
-                        const Job& job,
-                        const LoadedData& data,
-                        const Priors& priors,
-                        const RunFolder& folder) {
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::string pairs_file(std::size_t interval) {
+  return "couplings/interval_" + std::to_string(interval) + "_pairs.bin";
+}
+
+// The snapshots training sees: all but evaluation.leave_out.
+Dataset training_dataset(const Dataset& dataset, const Job& job) {
+  Dataset kept = dataset;
+  kept.snapshots.clear();
+  for (const Snapshot& snapshot : dataset.snapshots) {
+    const auto& left_out = job.evaluation.leave_out;
+    if (std::find(left_out.begin(), left_out.end(), snapshot.time) == left_out.end())
+      kept.snapshots.push_back(snapshot);
+  }
+  return kept;
+}
+
+// Everything the stages share: the job, the loaded data, and the folder.
+struct RunInputs {
+  const Job& job;
+  const LoadedData& data;
+  const Dataset& training;
+  const Hierarchy& training_hierarchy;
+  const Priors& priors;
+  const RunFolder& folder;
+};
+
+// Coarse-to-fine plans for every training interval, written under couplings/, with the pair
+// distributions training reads.
+void run_coupling_stage(Context& context, const RunInputs& in) {
   Logger& log = context.log();
+  const Job& job = in.job;
   log.info("coupling {} interval(s), finest level {}, priors from {}",
-           data.dataset.snapshots.size() - 1, job.coupling.finest_level, priors.origin);
+           in.training.snapshots.size() - 1, job.coupling.finest_level, in.priors.origin);
   CouplingResult coupling =
-      couple_snapshots(context, data.dataset, data.hierarchy, priors, job.coupling);
-  write_couplings(folder, coupling, job.coupling);
-  log.info("wrote the couplings under {}", (folder.root() / "couplings").string());
+      couple_snapshots(context, in.training, in.training_hierarchy, in.priors, job.coupling);
+  write_couplings(in.folder, coupling, job.coupling);
+  for (std::size_t k = 0; k < coupling.intervals.size(); ++k) {
+    const IntervalCoupling& interval = coupling.intervals[k];
+    StoredPairs stored;
+    stored.source_time = interval.source_time;
+    stored.target_time = interval.target_time;
+    stored.source_cells = in.training.snapshots[interval.source].cell_count;
+    stored.target_cells = in.training.snapshots[interval.source + 1].cell_count;
+    stored.pairs = interval.pairs;
+    write_pairs(in.folder.file(pairs_file(k)), stored);
+  }
+  log.info("wrote the couplings under {}", (in.folder.root() / "couplings").string());
   for (const IntervalCoupling& interval : coupling.intervals) {
     for (const LevelCoupling& level : interval.levels) {
       if (!level.is_cells) continue;
@@ -83,7 +128,74 @@ void run_coupling_stage(Context& context,
   }
 }
 
-std::string run_stages(Context& context, const Job& job, Stage last) {
+void run_training_stage(Context& context, const RunInputs& in) {
+  std::vector<StoredPairs> intervals;
+  for (std::size_t k = 0; k + 1 < in.training.snapshots.size(); ++k) {
+    const std::filesystem::path path = in.folder.root() / pairs_file(k);
+    intervals.push_back(read_pairs(path));
+    check_pairs_fit(intervals.back(), in.training.snapshots[k], in.training.snapshots[k + 1],
+                    path.string());
+  }
+  const TrainingOutcome outcome =
+      train_networks(context, in.job, in.training, intervals, in.folder);
+  context.log().info("trained {} steps{}, final loss {:.4g}", outcome.steps,
+                     outcome.resumed_from > 0
+                         ? " (continued from step " + std::to_string(outcome.resumed_from) + ")"
+                         : std::string(),
+                     outcome.final_loss);
+}
+
+void run_prediction_stage(Context& context, const RunInputs& in) {
+  const Checkpoint checkpoint = read_checkpoint(in.folder.root() / kCheckpointFile);
+  const PredictionOutcome outcome =
+      predict_populations(context, in.job, in.data.dataset, checkpoint.state, in.folder);
+  context.log().info(
+      "predicted {} time(s): {} integration steps accepted, {} rejected, {} network "
+      "evaluations",
+      outcome.times.size(), outcome.accepted_steps, outcome.rejected_steps, outcome.evaluations);
+}
+
+void write_metrics(const RunInputs& in,
+                   const std::vector<SnapshotScore>& scores,
+                   double data_seconds,
+                   double evaluate_seconds) {
+  nlohmann::json metrics;
+  metrics["snapshots"] = nlohmann::json::array();
+  double w1_sum = 0.0, rme_sum = 0.0, rme_max = 0.0;
+  for (const SnapshotScore& score : scores) {
+    metrics["snapshots"].push_back({{"time", score.time},
+                                    {"w1", score.w1},
+                                    {"rme", score.rme},
+                                    {"points", score.predicted_points},
+                                    {"observed_points", score.observed_points},
+                                    {"predicted_mass", score.predicted_mass},
+                                    {"observed_mass", score.observed_mass},
+                                    {"left_out", score.left_out}});
+    w1_sum += score.w1;
+    rme_sum += score.rme;
+    rme_max = std::max(rme_max, score.rme);
+  }
+  const double count = std::max<double>(1.0, static_cast<double>(scores.size()));
+  metrics["totals"] = {{"snapshots", scores.size()},
+                       {"mean_w1", w1_sum / count},
+                       {"mean_rme", rme_sum / count},
+                       {"max_rme", rme_max}};
+  nlohmann::json timings;
+  timings["data"] = data_seconds;
+  double total = data_seconds;
+  for (Stage stage : {Stage::couple, Stage::train, Stage::predict}) {
+    const std::optional<double> seconds = finished_stage_seconds(in.folder, stage);
+    timings[stage_name(stage)] = seconds ? nlohmann::json(*seconds) : nlohmann::json();
+    total += seconds.value_or(0.0);
+  }
+  timings["evaluate"] = evaluate_seconds;
+  timings["total"] = total + evaluate_seconds;
+  metrics["timings"] = timings;
+  in.folder.write_text(kMetricsFile, metrics.dump(2) + "\n");
+}
+
+std::string run_stages(Context& context, const Job& job, Stage last, Stage first_forced) {
+  const Clock::time_point data_start = Clock::now();
   Logger& log = context.log();
   RunLog run_log(context);
   // Data paths written absolute, so the saved job reruns from anywhere.
@@ -107,6 +219,11 @@ std::string run_stages(Context& context, const Job& job, Stage last) {
         "one cluster above the cells",
         job.data.columns.level_prefix);
   const Priors priors = build_priors(data.dataset, job.data);
+  const Dataset training = training_dataset(data.dataset, job);
+  const Hierarchy training_hierarchy = job.evaluation.leave_out.empty()
+                                           ? data.hierarchy
+                                           : build_hierarchy(context, training);
+  if (last >= Stage::predict) prediction_times(job, data.dataset);
 
   const OutputFolderUse use = check_output_folder(job.output.dir, resolved, job.output.force);
   if (use == OutputFolderUse::replacing) clear_run_outputs(job.output.dir);
@@ -117,14 +234,49 @@ std::string run_stages(Context& context, const Job& job, Stage last) {
   folder.write_text("job.resolved.json", resolved + "\n");
   folder.write_text("data/snapshots.csv", snapshots_csv(data.dataset));
   folder.write_text("data/clusters.csv", clusters_csv(data.dataset, data.hierarchy));
+  const double data_seconds = seconds_since(data_start);
 
-  run_coupling_stage(context, job, data, priors, folder);
-  if (last == Stage::all) {
-    // Said plainly, so nobody mistakes the coupling stage for a finished run.
-    log.warn(
-        "this version implements the data and coupling stages (loading, checks, hierarchy, "
-        "couplings); training, prediction and evaluation are not available yet, so the run "
-        "stops here");
+  const RunInputs inputs{job, data, training, training_hierarchy, priors, folder};
+  bool earlier_ran = false;
+  for (int s = 0; s <= static_cast<int>(last); ++s) {
+    const Stage stage = static_cast<Stage>(s);
+    const std::optional<double> finished = finished_stage_seconds(folder, stage);
+    const bool forced = job.output.force && stage >= first_forced;
+    if (finished && !forced && !earlier_ran) {
+      log.info("stage {}: finished earlier in this folder ({:.3g} s); skipped (--force reruns it)",
+               stage_name(stage), *finished);
+      continue;
+    }
+    if (!earlier_ran) {
+      // What follows this stage was computed from its old outputs.
+      for (int later = kStageCount - 1; later > s; --later)
+        clear_stage(folder, static_cast<Stage>(later));
+      if (finished || forced) clear_stage(folder, stage);
+    }
+    earlier_ran = true;
+    log.info("stage {}", stage_name(stage));
+    const Clock::time_point start = Clock::now();
+    switch (stage) {
+      case Stage::couple:
+        run_coupling_stage(context, inputs);
+        break;
+      case Stage::train:
+        run_training_stage(context, inputs);
+        break;
+      case Stage::predict:
+        run_prediction_stage(context, inputs);
+        break;
+      case Stage::evaluate: {
+        const std::vector<SnapshotScore> scores =
+            score_predictions(context, job, data.dataset, folder);
+        write_metrics(inputs, scores, data_seconds, seconds_since(start));
+        log.info("wrote {}", (folder.root() / kMetricsFile).string());
+        break;
+      }
+    }
+    const double seconds = seconds_since(start);
+    record_finished_stage(folder, stage, seconds);
+    log.info("stage {} finished in {:.3g} s", stage_name(stage), seconds);
   }
   return folder.root().string();
 }
@@ -132,11 +284,15 @@ std::string run_stages(Context& context, const Job& job, Stage last) {
 }  // namespace
 
 std::string run_job(Context& context, const Job& job) {
-  return run_stages(context, job, Stage::all);
+  return run_stages(context, job, Stage::evaluate, Stage::couple);
+}
+
+std::string run_job_until(Context& context, const Job& job, Stage stage) {
+  return run_stages(context, job, stage, stage);
 }
 
 std::string couple_job(Context& context, const Job& job) {
-  return run_stages(context, job, Stage::couple);
+  return run_job_until(context, job, Stage::couple);
 }
 
 }  // namespace mustfm

@@ -1,5 +1,11 @@
 // The stages behind the mustfm-engine command. Each loads and checks everything it needs before
 // it writes anything, so bad input never leaves a partial run folder behind.
+//
+// A run goes couple -> train -> predict -> evaluate (engine/stage_record.h). A stage that
+// finished earlier in the same run folder is skipped; one that was interrupted runs again
+// (training continues from its checkpoint). output.force (--force) reruns stages: from the first
+// for `run`, the named stage for a stage command; a stage that runs clears every later stage's
+// outputs, which no longer match it.
 #pragma once
 
 #include <memory>
@@ -7,6 +13,7 @@
 #include <string>
 
 #include "engine/context.h"
+#include "engine/stage_record.h"
 #include "io/job.h"
 
 namespace mustfm {
@@ -29,12 +36,14 @@ std::unique_ptr<Context> make_job_context(const Job& job, std::shared_ptr<LogSin
 // Checks the job and its data without writing anything; returns a summary for the terminal.
 std::string validate_job(Context& context, const Job& job);
 
-// Runs every stage this version has (data, couple), writing the run folder. Returns the
-// folder's path.
+// Every stage (the `run` command). Returns the run folder's path.
 std::string run_job(Context& context, const Job& job);
 
-// Runs the stages up to and including the coupling stage (the `couple` command). Returns the
-// folder's path.
+// The stages up to and including `stage`, skipping the earlier ones that finished before (the
+// `couple`, `train`, `predict` and `evaluate` commands). Returns the run folder's path.
+std::string run_job_until(Context& context, const Job& job, Stage stage);
+
+// run_job_until(context, job, Stage::couple).
 std::string couple_job(Context& context, const Job& job);
 
 }  // namespace mustfm

@@ -25,7 +25,7 @@ OutputFolderUse check_output_folder(const std::filesystem::path& root,
                                     const std::string& resolved_job,
                                     bool force);
 
-// Removes what a run writes (the resolved job, the log, data/ and couplings/) from `root`, so a
+// Removes what a run writes (the resolved job, the log, and every stage's files) from `root`, so a
 // replacing run leaves nothing of the previous one behind. Other files are left alone.
 void clear_run_outputs(const std::filesystem::path& root);
 

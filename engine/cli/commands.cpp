@@ -3,8 +3,10 @@
 #include <omp.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <vector>
 
 #include "engine/job_runner.h"
 #include "engine/synthetic.h"
@@ -70,10 +72,23 @@ int run_command_line(int argc, char** argv) {
   CLI::App* run = app.add_subcommand("run", "Run a job and write its run folder");
   add_job_arguments(*run, run_arguments, true);
 
-  JobArguments couple_arguments;
-  CLI::App* couple = app.add_subcommand(
-      "couple", "Run a job up to its coupling stage and write the couplings to its run folder");
-  add_job_arguments(*couple, couple_arguments, true);
+  // One command per stage; each runs the earlier stages that have not finished in the folder.
+  struct StageCommand {
+    Stage stage;
+    const char* description;
+    JobArguments arguments;
+    CLI::App* app = nullptr;
+  };
+  std::vector<StageCommand> stage_commands = {
+      {Stage::couple, "Build the couplings (and write them to the run folder)", {}},
+      {Stage::train, "Train the networks, continuing from a checkpoint if one exists", {}},
+      {Stage::predict, "Predict cells and masses at the requested times", {}},
+      {Stage::evaluate, "Score the predictions against the observed snapshots", {}},
+  };
+  for (StageCommand& command : stage_commands) {
+    command.app = app.add_subcommand(stage_name(command.stage), command.description);
+    add_job_arguments(*command.app, command.arguments, true);
+  }
 
   JobArguments validate_arguments;
   CLI::App* validate =
@@ -116,15 +131,17 @@ int run_command_line(int argc, char** argv) {
   }
 
   try {
-    if (*run) {
+    const auto chosen = std::find_if(stage_commands.begin(), stage_commands.end(),
+                                     [](const StageCommand& command) { return command.app->parsed(); });
+    if (chosen != stage_commands.end()) {
+      Job job = load_job_from(chosen->arguments);
+      auto context = make_job_context(job);
+      std::cout << run_job_until(*context, job, chosen->stage) << "\n";
+    } else if (*run) {
       Job job = load_job_from(run_arguments);
       auto context = make_job_context(job);
       std::string folder = run_job(*context, job);
       std::cout << folder << "\n";
-    } else if (*couple) {
-      Job job = load_job_from(couple_arguments);
-      auto context = make_job_context(job);
-      std::cout << couple_job(*context, job) << "\n";
     } else if (*validate) {
       Job job = load_job_from(validate_arguments);
       auto context = make_job_context(job);

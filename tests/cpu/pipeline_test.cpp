@@ -1,0 +1,279 @@
+// The whole job end to end on tiny generated data with known answers: a pure translation is
+// learned as a constant velocity without growth, a population that doubles grows by ln 2 per
+// unit time; stages are skipped, forced and resumed as documented; bad input writes nothing.
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "engine/checkpoint.h"
+#include "engine/cli/commands.h"
+#include "engine/data_loading.h"
+#include "engine/job_runner.h"
+#include "engine/pair_distribution_file.h"
+#include "engine/sampler_setup.h"
+#include "engine/training_step.h"
+#include "io/atomic_file.h"
+#include "io/npy.h"
+#include "test_support.h"
+
+namespace mustfm {
+namespace {
+
+int run_cli(std::vector<std::string> arguments) {
+  arguments.insert(arguments.begin(), "mustfm-engine");
+  std::vector<char*> argv;
+  for (std::string& argument : arguments) argv.push_back(argument.data());
+  return cli::run_command_line(static_cast<int>(argv.size()), argv.data());
+}
+
+nlohmann::json read_json(const std::filesystem::path& path) {
+  std::ifstream file(path);
+  return nlohmann::json::parse(file);
+}
+
+// A 6 x 6 grid of cells (spacing 0.5) at t = 0, and at t = 1 the same grid moved by `shift`
+// along x with every weight multiplied by `growth`.
+std::string grid_csv(double shift, double growth) {
+  std::string csv = "samples,x1,x2,cell_weight\n";
+  for (int t = 0; t < 2; ++t)
+    for (int i = 0; i < 6; ++i)
+      for (int j = 0; j < 6; ++j)
+        csv += fmt::format("{},{},{},{}\n", t, 0.5 * i + t * shift, 0.5 * j,
+                           t == 0 ? 1.0 : growth);
+  return csv;
+}
+
+// Small networks and few steps, so a whole run takes about a second. delta 5 keeps the costs
+// of neighbouring pairs (d^2 / (4 delta^2) apart, at least 0.0025) far above eps, so the plan
+// pairs every cell with its own image, while bending the paths by only O((d / delta)^2). A short
+// moving average, since 0.995^400 of the default would still be the untrained network.
+std::string tiny_job(const std::filesystem::path& data,
+                     const std::filesystem::path& output,
+                     int steps,
+                     const std::string& prediction_times = "[]") {
+  return fmt::format(R"({{
+    "seed": 3,
+    "data": {{"path": "{}"}},
+    "coupling": {{"delta": 5.0, "eps": 0.0001}},
+    "model": {{"velocity_hidden": [32, 32], "growth_hidden": [32]}},
+    "training": {{"steps": {}, "batch_size": 128, "learning_rate": 0.01, "ema_decay": 0.9,
+                  "checkpoint_every": 100, "log_every": 20}},
+    "prediction": {{"times": {}, "trajectory_particles": 5, "trajectory_points": 11}},
+    "backend": {{"device": "cpu"}},
+    "output": {{"dir": "{}", "log_level": "warn"}}
+  }})",
+                     data.string(), steps, prediction_times, output.string());
+}
+
+std::vector<float> read_floats(const std::filesystem::path& path) {
+  return read_npy_float32(path).values;
+}
+
+TEST(Pipeline, PureTranslationIsLearnedAsConstantVelocityWithoutGrowth) {
+  testing::TempDir dir;
+  const auto data = dir.write("cells.csv", grid_csv(1.0, 1.0));
+  const auto output = dir.path() / "run";
+  const auto job = dir.write("job.json", tiny_job(data, output, 400));
+  ASSERT_EQ(run_cli({"run", job.string()}), 0);
+
+  // The networks at the observed cells: u = (1, 0), g = 0. The traveling Dirac changes the
+  // targets by O((d / delta)^2) = 1%; the rest is the training error of a tiny network.
+  for (int k = 0; k < 2; ++k) {
+    const auto velocity = read_floats(output / fmt::format("fields/snapshot_{}_velocity.npy", k));
+    const auto growth = read_floats(output / fmt::format("fields/snapshot_{}_growth.npy", k));
+    ASSERT_EQ(velocity.size(), 72u);
+    for (std::size_t i = 0; i < 36; ++i) {
+      EXPECT_NEAR(velocity[2 * i], 1.0, 0.1) << "snapshot " << k << " cell " << i;
+      EXPECT_NEAR(velocity[2 * i + 1], 0.0, 0.1) << "snapshot " << k << " cell " << i;
+      EXPECT_NEAR(growth[i], 0.0, 0.1) << "snapshot " << k << " cell " << i;
+    }
+  }
+  const nlohmann::json metrics = read_json(output / "metrics.json");
+  ASSERT_EQ(metrics["snapshots"].size(), 1u);
+  const nlohmann::json& scored = metrics["snapshots"][0];
+  EXPECT_EQ(scored["time"], 1.0);
+  EXPECT_EQ(scored["points"], 36);
+  // The grid spacing is 0.5: a W1 well under it means every particle found its cell.
+  EXPECT_LT(scored["w1"].get<double>(), 0.1);
+  EXPECT_LT(scored["rme"].get<double>(), 0.05);
+  for (const char* stage : {"data", "couple", "train", "predict", "evaluate", "total"})
+    EXPECT_TRUE(metrics["timings"][stage].is_number()) << stage;
+
+  // The trajectory of a tracked particle runs from its cell to the cell one unit to the right.
+  std::ifstream trajectories(output / "predictions/trajectories.csv");
+  std::string header;
+  std::getline(trajectories, header);
+  EXPECT_EQ(header, "particle,cell,time,x1,x2,log_weight");
+  int rows = 0;
+  for (std::string line; std::getline(trajectories, line);) ++rows;
+  EXPECT_EQ(rows, 5 * 11);
+}
+
+TEST(Pipeline, DoublingPopulationGrowsByLn2PerUnitTime) {
+  testing::TempDir dir;
+  const auto data = dir.write("cells.csv", grid_csv(0.0, 2.0));
+  const auto output = dir.path() / "run";
+  const auto job = dir.write("job.json", tiny_job(data, output, 400));
+  ASSERT_EQ(run_cli({"run", job.string()}), 0);
+
+  const nlohmann::json metrics = read_json(output / "metrics.json");
+  const nlohmann::json& scored = metrics["snapshots"][0];
+  EXPECT_DOUBLE_EQ(scored["observed_mass"].get<double>(), 2.0);
+  // The predicted mass is exp of the growth integrated over [0, 1]: ln 2 on average.
+  EXPECT_NEAR(scored["predicted_mass"].get<double>(), 2.0, 0.1);
+  EXPECT_LT(scored["rme"].get<double>(), 0.05);
+  // Along the Dirac without motion, g(s) = 2 (sqrt 2 - 1) / ((1 - s) + s sqrt 2): 0.83 at the
+  // start and 0.59 at the end, ln 2 = 0.69 on average.
+  const auto start = read_floats(output / "fields/snapshot_0_growth.npy");
+  const auto end = read_floats(output / "fields/snapshot_1_growth.npy");
+  double start_mean = 0.0, end_mean = 0.0;
+  for (std::size_t i = 0; i < 36; ++i) {
+    start_mean += start[i] / 36.0;
+    end_mean += end[i] / 36.0;
+  }
+  EXPECT_NEAR(start_mean, 0.83, 0.15);
+  EXPECT_NEAR(end_mean, 0.59, 0.15);
+  // No motion: every particle stays on its cell.
+  EXPECT_LT(scored["w1"].get<double>(), 0.1);
+}
+
+std::string file_text(const std::filesystem::path& path) {
+  return read_file_bytes(path);
+}
+
+TEST(Pipeline, FinishedStagesAreSkippedAndForcedStagesClearTheLaterOnes) {
+  testing::TempDir dir;
+  const auto data = dir.write("cells.csv", grid_csv(1.0, 1.0));
+  const auto output = dir.path() / "run";
+  const auto job = dir.write("job.json", tiny_job(data, output, 20));
+  ASSERT_EQ(run_cli({"run", job.string()}), 0);
+  const std::string train_record = file_text(output / "stages/train.json");
+  const Checkpoint first = read_checkpoint(output / "checkpoint.bin");
+  const std::string metrics = file_text(output / "metrics.json");
+
+  // Nothing left to do: no stage runs again, so no record changes.
+  ASSERT_EQ(run_cli({"run", job.string()}), 0);
+  EXPECT_TRUE(file_text(output / "stages/train.json") == train_record);
+  EXPECT_TRUE(file_text(output / "metrics.json") == metrics);
+
+  // `predict --force` reruns prediction only; evaluation, which read the old predictions, is
+  // cleared and training is kept.
+  ASSERT_EQ(run_cli({"predict", job.string(), "--force"}), 0);
+  EXPECT_EQ(file_text(output / "stages/train.json"), train_record);
+  EXPECT_TRUE(std::filesystem::exists(output / "stages/predict.json"));
+  EXPECT_FALSE(std::filesystem::exists(output / "stages/evaluate.json"));
+  EXPECT_FALSE(std::filesystem::exists(output / "metrics.json"));
+
+  // `evaluate` runs only what is missing.
+  ASSERT_EQ(run_cli({"evaluate", job.string()}), 0);
+  EXPECT_EQ(file_text(output / "stages/train.json"), train_record);
+  EXPECT_TRUE(std::filesystem::exists(output / "metrics.json"));
+
+  // `run --force` trains again from step 0, with the same seed to the same parameters.
+  ASSERT_EQ(run_cli({"run", job.string(), "--force"}), 0);
+  EXPECT_NE(file_text(output / "stages/train.json"), train_record);
+  const Checkpoint again = read_checkpoint(output / "checkpoint.bin");
+  EXPECT_EQ(again.state.steps_taken, 20);
+  EXPECT_TRUE(again.state.velocity.parameters == first.state.velocity.parameters);
+  EXPECT_TRUE(again.state.growth.average == first.state.growth.average);
+}
+
+TEST(Pipeline, TrainingContinuesFromItsCheckpointBitForBit) {
+  testing::TempDir dir;
+  const auto data = dir.write("cells.csv", grid_csv(1.0, 1.5));
+  constexpr int kSteps = 30, kInterrupted = 12;
+
+  // The run that is never interrupted.
+  const auto straight = dir.path() / "straight";
+  const auto straight_job = dir.write("straight.json", tiny_job(data, straight, kSteps));
+  ASSERT_EQ(run_cli({"train", straight_job.string()}), 0);
+
+  // The interrupted run: its couplings, then the checkpoint an interruption after step 12
+  // leaves behind, then `train` again.
+  const auto resumed = dir.path() / "resumed";
+  const auto resumed_job_path = dir.write("resumed.json", tiny_job(data, resumed, kSteps));
+  ASSERT_EQ(run_cli({"couple", resumed_job_path.string()}), 0);
+  {
+    const Job job = load_job_with_overrides(resumed_job_path.string(), {});
+    Context context = testing::make_quiet_context("cpu");
+    const LoadedData loaded = load_data(context, job);
+    const StoredPairs pairs = read_pairs(resumed / "couplings/interval_0_pairs.bin");
+    std::vector<PairSamplerData> intervals;
+    intervals.push_back(make_pair_sampler_data(
+        context.allocator(), MemorySpace::host, pairs.pairs, loaded.dataset.snapshots[0],
+        loaded.dataset.snapshots[1], loaded.dataset.dimension, job.coupling.delta));
+    TrainingStep<float> step(context.exec(), context.allocator(), job, std::move(intervals));
+    for (int i = 0; i < kInterrupted; ++i) step.step();
+    save_checkpoint(resumed / "checkpoint.bin", step, job);
+  }
+  ASSERT_EQ(run_cli({"train", resumed_job_path.string()}), 0);
+
+  const Checkpoint a = read_checkpoint(straight / "checkpoint.bin");
+  const Checkpoint b = read_checkpoint(resumed / "checkpoint.bin");
+  EXPECT_EQ(a.state.steps_taken, kSteps);
+  EXPECT_EQ(b.state.steps_taken, kSteps);
+  EXPECT_TRUE(a.state.velocity.parameters == b.state.velocity.parameters);
+  EXPECT_TRUE(a.state.velocity.average == b.state.velocity.average);
+  EXPECT_TRUE(a.state.growth.parameters == b.state.growth.parameters);
+  EXPECT_TRUE(a.state.growth.adam_second == b.state.growth.adam_second);
+}
+
+TEST(Pipeline, BadInputStopsBeforeAnyOutputIsWritten) {
+  testing::TempDir dir;
+  const auto data = dir.write("cells.csv", grid_csv(1.0, 1.0));
+  const auto output = dir.path() / "run";
+  const auto early = dir.write(
+      "early.json", tiny_job(data, output, 20, "[-1.0]"));
+  EXPECT_EQ(run_cli({"run", early.string()}), 2);
+  EXPECT_FALSE(std::filesystem::exists(output));
+
+  const auto missing = dir.write("missing.json", tiny_job(dir.path() / "absent.csv", output, 20));
+  EXPECT_EQ(run_cli({"run", missing.string()}), 2);
+  EXPECT_FALSE(std::filesystem::exists(output));
+
+  const auto bad_row = dir.write("bad.csv", "samples,x1,x2\n0,1,2\n1,nan,2\n");
+  const auto bad_job = dir.write("bad.json", tiny_job(bad_row, output, 20));
+  EXPECT_EQ(run_cli({"run", bad_job.string()}), 2);
+  EXPECT_FALSE(std::filesystem::exists(output));
+}
+
+TEST(Pipeline, PairFilesRejectDamage) {
+  testing::TempDir dir;
+  StoredPairs stored;
+  stored.source_time = 0.0;
+  stored.target_time = 1.0;
+  stored.source_cells = 2;
+  stored.target_cells = 2;
+  stored.pairs.source = {0, 1};
+  stored.pairs.target = {1, 0};
+  stored.pairs.probability = {0.25, 0.75};
+  stored.pairs.cumulative = {0.25, 1.0};
+  stored.pairs.mass_ratio = {1.0, 2.0};
+  stored.pairs.source_order = {0, 1};
+  stored.pairs.target_order = {1, 0};
+  const auto path = dir.path() / "pairs.bin";
+  write_pairs(path, stored);
+  const StoredPairs back = read_pairs(path);
+  EXPECT_EQ(back.pairs.cumulative, stored.pairs.cumulative);
+  EXPECT_EQ(back.pairs.target_order, stored.pairs.target_order);
+  EXPECT_EQ(back.target_time, 1.0);
+
+  std::string bytes = encode_pairs(stored);
+  bytes[40] ^= 1;
+  EXPECT_TRUE(testing::throws_input_error([&] { decode_pairs(bytes, "flipped.bin"); },
+                                          {"flipped.bin", "checksum"}));
+  EXPECT_TRUE(testing::throws_input_error(
+      [&] { decode_pairs(encode_pairs(stored).substr(0, 60), "short.bin"); }, {"short.bin"}));
+  EXPECT_TRUE(testing::throws_input_error(
+      [&] { decode_pairs("something else entirely", "other.bin"); }, {"other.bin", "not a"}));
+}
+
+}  // namespace
+}  // namespace mustfm

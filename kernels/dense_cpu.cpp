@@ -1,10 +1,12 @@
 #include "kernels/dense_cpu.h"
 
 #include <cblas.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <climits>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -63,6 +65,22 @@ void gemm_dispatch(CBLAS_TRANSPOSE ta,
   cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
+// Elements per thread block of the element-wise loops.
+constexpr std::size_t kElementsPerBlock = 4096;
+// Products below this many flops run as one BLAS call on the calling thread.
+constexpr double kParallelGemmFlops = 4e6;
+// Thread blocks of a product start at multiples of this many rows or columns, so every block
+// but the last fills whole register tiles of the BLAS kernels.
+constexpr std::size_t kGemmBlockMultiple = 16;
+
+// OpenBLAS runs single-threaded and gemm_cpu splits each product over the engine's OpenMP
+// threads. Two thread pools on the same cores (OpenBLAS's own and OpenMP's, each spinning for a
+// while after its work) make every product and every fused kernel wait for the other pool.
+void use_single_threaded_blas() {
+  static std::once_flag once;
+  std::call_once(once, [] { openblas_set_num_threads(1); });
+}
+
 std::ptrdiff_t signed_size(std::size_t value) {
   return static_cast<std::ptrdiff_t>(value);
 }
@@ -84,8 +102,39 @@ void gemm_cpu(bool transpose_a,
               Real* c,
               std::size_t ldc) {
   if (m == 0 || n == 0) return;
-  gemm_dispatch(blas_op(transpose_a), blas_op(transpose_b), blas_int(m), blas_int(n), blas_int(k),
-                alpha, a, blas_int(lda), b, blas_int(ldb), beta, c, blas_int(ldc));
+  use_single_threaded_blas();
+  const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  if (threads <= 1 || flops < kParallelGemmFlops) {
+    gemm_dispatch(blas_op(transpose_a), blas_op(transpose_b), blas_int(m), blas_int(n),
+                  blas_int(k), alpha, a, blas_int(lda), b, blas_int(ldb), beta, c, blas_int(ldc));
+    return;
+  }
+  // Each thread computes a block of C's rows (or, for short wide products, of its columns) with
+  // the whole inner dimension, so no partial sums need combining.
+  const bool split_rows = m >= n || m >= kGemmBlockMultiple * static_cast<std::size_t>(threads);
+  const std::size_t extent = split_rows ? m : n;
+  std::size_t block = (extent + threads - 1) / threads;
+  block = (block + kGemmBlockMultiple - 1) / kGemmBlockMultiple * kGemmBlockMultiple;
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (int t = 0; t < threads; ++t) {
+    const std::size_t begin = std::min(extent, static_cast<std::size_t>(t) * block);
+    const std::size_t end = std::min(extent, begin + block);
+    if (begin == end) continue;
+    if (split_rows) {
+      // Rows of op(A): rows of A, or columns of A when it is transposed.
+      const Real* a_block = transpose_a ? a + begin : a + begin * lda;
+      gemm_dispatch(blas_op(transpose_a), blas_op(transpose_b), blas_int(end - begin),
+                    blas_int(n), blas_int(k), alpha, a_block, blas_int(lda), b, blas_int(ldb),
+                    beta, c + begin * ldc, blas_int(ldc));
+    } else {
+      // Columns of op(B): columns of B, or rows of B when it is transposed.
+      const Real* b_block = transpose_b ? b + begin * ldb : b + begin;
+      gemm_dispatch(blas_op(transpose_a), blas_op(transpose_b), blas_int(m),
+                    blas_int(end - begin), blas_int(k), alpha, a, blas_int(lda), b_block,
+                    blas_int(ldb), beta, c + begin, blas_int(ldc));
+    }
+  }
 }
 
 template <class Real>
@@ -103,6 +152,7 @@ void add_bias_leaky_relu_cpu(
 #pragma omp parallel for schedule(static) if (rows * cols >= kParallelMinimum)
   for (std::ptrdiff_t r = 0; r < signed_size(rows); ++r) {
     Real* row = z + r * cols;
+#pragma omp simd
     for (std::size_t j = 0; j < cols; ++j) row[j] = leaky_relu(row[j] + bias[j], slope);
   }
 }
@@ -110,9 +160,14 @@ void add_bias_leaky_relu_cpu(
 template <class Real>
 void leaky_relu_backward_cpu(
     const Real* grad_output, const Real* output, Real* grad_input, std::size_t count, Real slope) {
+  const std::size_t blocks = (count + kElementsPerBlock - 1) / kElementsPerBlock;
 #pragma omp parallel for schedule(static) if (count >= kParallelMinimum)
-  for (std::ptrdiff_t i = 0; i < signed_size(count); ++i)
-    grad_input[i] = grad_output[i] * leaky_relu_derivative_from_output(output[i], slope);
+  for (std::ptrdiff_t block = 0; block < signed_size(blocks); ++block) {
+    const std::size_t end = std::min(count, (block + 1) * kElementsPerBlock);
+#pragma omp simd
+    for (std::size_t i = block * kElementsPerBlock; i < end; ++i)
+      grad_input[i] = leaky_relu_gradient_from_output(grad_output[i], output[i], slope);
+  }
 }
 
 template <class Real>

@@ -24,6 +24,8 @@ namespace mustfm::detail {
 // pass_pair(eps, omega) (a column pass over-relaxed by omega, then a row pass into f_new with
 // the per-row change), read_residual() (the change's maximum) and advance(omega, translate)
 // (f_new over-relaxed by omega becomes f, then the translation step if asked).
+inline constexpr int kRisingChecksBeforePlain = 3;
+
 template <class Passes>
 bool run_sinkhorn_stage(Passes& passes,
                         const UotOptions& options,
@@ -34,6 +36,7 @@ bool run_sinkhorn_stage(Passes& passes,
   const double tau = rho / (rho + eps);
   double omega = options.relax ? sinkhorn_relaxation(tau) : 1.0;
   double last_checked = std::numeric_limits<double>::infinity();
+  int rising = 0;
   for (int local = 1;; ++local) {
     const bool at_limit = raw.iterations + 1 >= options.max_iterations;
     const bool checking = local % options.check_every == 0 || at_limit;
@@ -49,7 +52,8 @@ bool run_sinkhorn_stage(Passes& passes,
       if (options.on_check) options.on_check(raw.iterations, eps, residual);
       if (residual < tolerance) return true;
       if (at_limit) return false;
-      if (residual > last_checked) omega = 1.0;
+      rising = residual > last_checked ? rising + 1 : 0;
+      if (rising >= kRisingChecksBeforePlain) omega = 1.0;
       last_checked = residual;
     }
     passes.advance(omega, options.translate);

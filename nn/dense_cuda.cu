@@ -70,7 +70,7 @@ __global__ void __launch_bounds__(kTileCols* kTileRows)
       const std::int64_t i = r * cols + col;
       Real g = grad_output[i];
       if constexpr (kActivated) {
-        g = g * leaky_relu_derivative_from_output(output[i], slope);
+        g = leaky_relu_gradient_from_output(g, output[i], slope);
         grad_input[i] = g;
       }
       sum += g;

@@ -38,15 +38,14 @@ nlohmann::json read_json(const std::filesystem::path& path) {
   return nlohmann::json::parse(file);
 }
 
-// A 6 x 6 grid of cells (spacing 0.5) at t = 0, and at t = 1 the same grid moved by `shift`
-// along x with every weight multiplied by `growth`.
-std::string grid_csv(double shift, double growth) {
+// A 6 x 6 grid of cells (spacing 0.5) at t = 0, and at t = 1, 2, ... the same grid moved by
+// `shift` along x per unit time, with every weight multiplied by `growth` per unit time.
+std::string grid_csv(double shift, double growth, int snapshots = 2) {
   std::string csv = "samples,x1,x2,cell_weight\n";
-  for (int t = 0; t < 2; ++t)
+  for (int t = 0; t < snapshots; ++t)
     for (int i = 0; i < 6; ++i)
       for (int j = 0; j < 6; ++j)
-        csv += fmt::format("{},{},{},{}\n", t, 0.5 * i + t * shift, 0.5 * j,
-                           t == 0 ? 1.0 : growth);
+        csv += fmt::format("{},{},{},{}\n", t, 0.5 * i + t * shift, 0.5 * j, std::pow(growth, t));
   return csv;
 }
 
@@ -142,6 +141,32 @@ TEST(Pipeline, DoublingPopulationGrowsByLn2PerUnitTime) {
   EXPECT_NEAR(end_mean, 0.59, 0.15);
   // No motion: every particle stays on its cell.
   EXPECT_LT(scored["w1"].get<double>(), 0.1);
+}
+
+TEST(Pipeline, LeftOutSnapshotIsPredictedWithoutBeingTrainedOn) {
+  testing::TempDir dir;
+  const auto data = dir.write("cells.csv", grid_csv(1.0, 1.0, 3));
+  const auto output = dir.path() / "run";
+  std::string job_text = tiny_job(data, output, 400);
+  job_text.insert(job_text.rfind('}'), R"(, "evaluation": {"leave_out": [1.0]})");
+  const auto job = dir.write("job.json", job_text);
+  ASSERT_EQ(run_cli({"run", job.string()}), 0);
+
+  // One training interval, t 0 -> 2; t 1 never enters the couplings.
+  EXPECT_TRUE(std::filesystem::exists(output / "couplings/interval_0_pairs.bin"));
+  EXPECT_FALSE(std::filesystem::exists(output / "couplings/interval_1_pairs.bin"));
+  EXPECT_EQ(read_pairs(output / "couplings/interval_0_pairs.bin").target_time, 2.0);
+
+  const nlohmann::json metrics = read_json(output / "metrics.json");
+  ASSERT_EQ(metrics["snapshots"].size(), 2u);
+  const nlohmann::json& middle = metrics["snapshots"][0];
+  EXPECT_EQ(middle["time"], 1.0);
+  EXPECT_EQ(middle["left_out"], true);
+  EXPECT_EQ(metrics["snapshots"][1]["left_out"], false);
+  // A uniform translation is linear in time: the left-out snapshot is half way, up to the
+  // paths' bending of O((d / delta)^2) with d = 2 and the training error.
+  EXPECT_LT(middle["w1"].get<double>(), 0.15);
+  EXPECT_LT(middle["rme"].get<double>(), 0.05);
 }
 
 std::string file_text(const std::filesystem::path& path) {

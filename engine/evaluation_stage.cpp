@@ -59,8 +59,9 @@ std::vector<SnapshotScore> score_predictions(Context& context,
   std::vector<SnapshotScore> scores;
   for (std::size_t k = start + 1; k < dataset.snapshots.size(); ++k) {
     const Snapshot& snapshot = dataset.snapshots[k];
-    const auto match = std::find_if(predicted.begin(), predicted.end(),
-                                    [&](const PredictedTime& p) { return p.time == snapshot.time; });
+    const auto match =
+        std::find_if(predicted.begin(), predicted.end(),
+                     [&](const PredictedTime& p) { return p.time == snapshot.time; });
     if (match == predicted.end()) {
       log.warn("t {} is observed but was not predicted (prediction.times); it is not scored",
                snapshot.time);
@@ -81,11 +82,12 @@ std::vector<SnapshotScore> score_predictions(Context& context,
     score.predicted_mass = match->mass;
     score.observed_mass = snapshot.total_mass() / start_mass;
     score.rme = relative_mass_error(score.predicted_mass, score.observed_mass);
-    log.info("t {}{}: W1 {:.4g} ({} predicted vs {} observed points), RME {:.3g} (mass {:.6g} "
-             "predicted, {:.6g} observed)",
-             score.time, score.left_out ? " (left out of training)" : "", score.w1,
-             score.predicted_points, score.observed_points, score.rme, score.predicted_mass,
-             score.observed_mass);
+    log.info(
+        "t {}{}: W1 {:.4g} ({} predicted vs {} observed points), RME {:.3g} (mass {:.6g} "
+        "predicted, {:.6g} observed)",
+        score.time, score.left_out ? " (left out of training)" : "", score.w1,
+        score.predicted_points, score.observed_points, score.rme, score.predicted_mass,
+        score.observed_mass);
     scores.push_back(score);
   }
   return scores;

@@ -220,9 +220,8 @@ std::string run_stages(Context& context, const Job& job, Stage last, Stage first
         job.data.columns.level_prefix);
   const Priors priors = build_priors(data.dataset, job.data);
   const Dataset training = training_dataset(data.dataset, job);
-  const Hierarchy training_hierarchy = job.evaluation.leave_out.empty()
-                                           ? data.hierarchy
-                                           : build_hierarchy(context, training);
+  const Hierarchy training_hierarchy =
+      job.evaluation.leave_out.empty() ? data.hierarchy : build_hierarchy(context, training);
   if (last >= Stage::predict) prediction_times(job, data.dataset);
 
   const OutputFolderUse use = check_output_folder(job.output.dir, resolved, job.output.force);

@@ -29,9 +29,14 @@ NetworkEvaluator::NetworkEvaluator(Context& context,
       name_(name),
       mlp_(shape_of(state, name)),
       chunk_rows_(std::max<std::size_t>(chunk_rows, 1)),
-      parameters_(context.allocator(), mlp_.parameter_count(), context.compute_space(),
+      parameters_(context.allocator(),
+                  mlp_.parameter_count(),
+                  context.compute_space(),
                   name + " network: averaged parameters"),
-      workspace_(mlp_, chunk_rows_, context.allocator(), context.compute_space(),
+      workspace_(mlp_,
+                 chunk_rows_,
+                 context.allocator(),
+                 context.compute_space(),
                  name + " network: prediction workspace") {
   MUSTFM_EXPECTS(state.average.size() == mlp_.parameter_count(),
                  "the " + name + " network of the checkpoint holds " +
@@ -41,8 +46,8 @@ NetworkEvaluator::NetworkEvaluator(Context& context,
   const std::vector<float> narrow(state.average.begin(), state.average.end());
   parameters_.copy_from(View<const float>{narrow.data(), narrow.size(), MemorySpace::host});
   if (context.compute_space() == MemorySpace::device)
-    device_inputs_ = Buffer<float>(context.allocator(), chunk_rows_ * inputs(),
-                                   MemorySpace::device, name + " network: prediction inputs");
+    device_inputs_ = Buffer<float>(context.allocator(), chunk_rows_ * inputs(), MemorySpace::device,
+                                   name + " network: prediction inputs");
 }
 
 void NetworkEvaluator::evaluate(const float* inputs, std::size_t rows, float* outputs) {
@@ -54,14 +59,13 @@ void NetworkEvaluator::evaluate(const float* inputs, std::size_t rows, float* ou
     if (on_device) {
       copy_bytes(device_inputs_.data(), MemorySpace::device, chunk, MemorySpace::host,
                  count * this->inputs() * sizeof(float));
-      input = View<const float>{device_inputs_.data(), count * this->inputs(),
-                                MemorySpace::device};
+      input = View<const float>{device_inputs_.data(), count * this->inputs(), MemorySpace::device};
     }
     mlp_.forward(context_->exec(), parameters_.cview(), input, count, workspace_);
     context_->synchronize();
     const View<const float> result = workspace_.output();
-    copy_bytes(outputs + start * this->outputs(), MemorySpace::host, result.data,
-               result.space, count * this->outputs() * sizeof(float));
+    copy_bytes(outputs + start * this->outputs(), MemorySpace::host, result.data, result.space,
+               count * this->outputs() * sizeof(float));
   }
 }
 

@@ -61,7 +61,6 @@ std::string encode_pairs(const StoredPairs& stored) {
   out.put<double>(p.unsampled_target_mass);
   put_array(out, p.source);
   put_array(out, p.target);
-  put_array(out, p.probability);
   put_array(out, p.cumulative);
   put_array(out, p.mass_ratio);
   put_array(out, p.source_offsets);
@@ -104,7 +103,6 @@ StoredPairs decode_pairs(const std::string& bytes, const std::string& origin) {
   p.unsampled_target_mass = in.get<double>("unsampled target mass");
   p.source = get_array<std::int32_t>(in, "source entries");
   p.target = get_array<std::int32_t>(in, "target entries");
-  p.probability = get_array<double>(in, "probabilities");
   p.cumulative = get_array<double>(in, "cumulative probabilities");
   p.mass_ratio = get_array<double>(in, "mass ratios");
   p.source_offsets = get_array<std::int64_t>(in, "source cluster offsets");
@@ -116,11 +114,14 @@ StoredPairs decode_pairs(const std::string& bytes, const std::string& origin) {
   if (in.remaining() != 0)
     throw InputError(quoted(origin) + " is corrupted: " + std::to_string(in.remaining()) +
                      " bytes follow the last array");
+  // The probabilities are the running sums' steps; only the sums are stored.
+  p.probability.resize(p.cumulative.size());
+  for (std::size_t k = 0; k < p.cumulative.size(); ++k)
+    p.probability[k] = p.cumulative[k] - (k > 0 ? p.cumulative[k - 1] : 0.0);
 
-  const std::size_t n = p.probability.size();
+  const std::size_t n = p.cumulative.size();
   expect_length(p.source.size(), n, "source entries", origin);
   expect_length(p.target.size(), n, "target entries", origin);
-  expect_length(p.cumulative.size(), n, "cumulative probabilities", origin);
   expect_length(p.mass_ratio.size(), n, "mass ratios", origin);
   expect_length(p.source_order.size(), stored.source_cells, "source order", origin);
   expect_length(p.target_order.size(), stored.target_cells, "target order", origin);
@@ -150,15 +151,13 @@ void check_pairs_fit(const StoredPairs& stored,
                      const std::string& origin) {
   if (stored.source_time != source.time || stored.target_time != target.time ||
       stored.source_cells != source.cell_count || stored.target_cells != target.cell_count)
-    throw InputError(quoted(origin) + " holds the interval t " +
-                     std::to_string(stored.source_time) + " -> " +
-                     std::to_string(stored.target_time) + " (" +
-                     std::to_string(stored.source_cells) + " -> " +
-                     std::to_string(stored.target_cells) + " cells), but the data has t " +
-                     std::to_string(source.time) + " -> " + std::to_string(target.time) + " (" +
-                     std::to_string(source.cell_count) + " -> " +
-                     std::to_string(target.cell_count) +
-                     " cells); rerun the couple stage with --force");
+    throw InputError(
+        quoted(origin) + " holds the interval t " + std::to_string(stored.source_time) + " -> " +
+        std::to_string(stored.target_time) + " (" + std::to_string(stored.source_cells) + " -> " +
+        std::to_string(stored.target_cells) + " cells), but the data has t " +
+        std::to_string(source.time) + " -> " + std::to_string(target.time) + " (" +
+        std::to_string(source.cell_count) + " -> " + std::to_string(target.cell_count) +
+        " cells); rerun the couple stage with --force");
 }
 
 }  // namespace mustfm

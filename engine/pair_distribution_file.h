@@ -5,7 +5,8 @@
 //   magic "MUSTFMPD" (8 bytes), format version (u32), lifted flag (u32)
 //   source time, target time (f64), source and target cell counts (u64)
 //   sampled, unsampled source, unsampled target mass (f64)
-//   per array, in the order of PairDistribution's members: element count (u64), then the values
+//   per array, in the order of PairDistribution's members but for `probability` (the steps of
+//   `cumulative`, rebuilt on reading): element count (u64), then the values
 //   FNV-1a 64 of every byte before it (u64)
 //
 // Reading checks the magic, version, checksum and that every array has the length its role

@@ -109,8 +109,7 @@ void write_times_csv(const RunFolder& folder, const std::vector<PredictedTime>& 
   AtomicFileWriter writer(folder.file(kPredictionTimesFile));
   writer.stream() << "index,time,particles,mass\n";
   for (const PredictedTime& t : times)
-    writer.stream() << fmt::format("{},{:.17g},{},{:.17g}\n", t.index, t.time, t.particles,
-                                   t.mass);
+    writer.stream() << fmt::format("{},{:.17g},{},{:.17g}\n", t.index, t.time, t.particles, t.mass);
   writer.commit();
 }
 
@@ -126,8 +125,8 @@ void write_fields(Context& context,
     std::vector<float> growth(n);
     field.evaluate(
         snapshot.time, n,
-        [&](std::size_t i, std::size_t j) { return snapshot.features[i * d + j]; },
-        velocity.data(), growth.data());
+        [&](std::size_t i, std::size_t j) { return snapshot.features[i * d + j]; }, velocity.data(),
+        growth.data());
     write_npy(folder.file(fmt::format("fields/snapshot_{}_velocity.npy", k)), velocity.data(),
               {n, d});
     write_npy(folder.file(fmt::format("fields/snapshot_{}_growth.npy", k)), growth.data(), {n});
@@ -142,8 +141,8 @@ std::size_t start_snapshot(const Job& job, const Dataset& dataset) {
   if (std::isnan(job.prediction.start_time)) return 0;
   for (std::size_t k = 0; k < dataset.snapshots.size(); ++k)
     if (dataset.snapshots[k].time == job.prediction.start_time) return k;
-  throw InputError(fmt::format("prediction.start_time: {} is not a snapshot time",
-                               job.prediction.start_time));
+  throw InputError(
+      fmt::format("prediction.start_time: {} is not a snapshot time", job.prediction.start_time));
 }
 
 std::vector<double> prediction_times(const Job& job, const Dataset& dataset) {
@@ -156,9 +155,10 @@ std::vector<double> prediction_times(const Job& job, const Dataset& dataset) {
   } else {
     for (double time : job.prediction.times) {
       if (!(time >= start_time))
-        throw InputError(fmt::format("prediction.times: {} lies before the start snapshot's time "
-                                     "{}; prediction runs forward from the start",
-                                     time, start_time));
+        throw InputError(
+            fmt::format("prediction.times: {} lies before the start snapshot's time "
+                        "{}; prediction runs forward from the start",
+                        time, start_time));
       times.push_back(time);
     }
     std::sort(times.begin(), times.end());
@@ -238,8 +238,8 @@ PredictionOutcome predict_populations(Context& context,
     }
     if (!output.requested) return;
     for (std::size_t k = 0; k < n * d; ++k) narrow[k] = static_cast<float>(y[k]);
-    write_npy(folder.file(predicted_positions_file(output.requested_index).string()),
-              narrow.data(), {n, d});
+    write_npy(folder.file(predicted_positions_file(output.requested_index).string()), narrow.data(),
+              {n, d});
     write_npy(folder.file(predicted_log_weights_file(output.requested_index).string()),
               y.data() + n * d, {n});
     double mass = 0.0;

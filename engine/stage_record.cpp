@@ -77,8 +77,8 @@ void clear_stage(const RunFolder& folder, Stage stage) {
     if (!error) std::filesystem::remove_all(folder.root() / name, error);
   }
   if (error)
-    throw RuntimeFailure("cannot clear the " + std::string(stage_name(stage)) + " stage's files in " +
-                         folder.root().string() + ": " + error.message());
+    throw RuntimeFailure("cannot clear the " + std::string(stage_name(stage)) +
+                         " stage's files in " + folder.root().string() + ": " + error.message());
 }
 
 }  // namespace mustfm

@@ -66,10 +66,9 @@ std::vector<PairSamplerData> sampler_intervals(Context& context,
                              dataset.snapshots.size()));
   std::vector<PairSamplerData> data;
   for (std::size_t k = 0; k < intervals.size(); ++k)
-    data.push_back(make_pair_sampler_data(context.allocator(), context.compute_space(),
-                                          intervals[k].pairs, dataset.snapshots[k],
-                                          dataset.snapshots[k + 1], dataset.dimension,
-                                          job.coupling.delta));
+    data.push_back(make_pair_sampler_data(
+        context.allocator(), context.compute_space(), intervals[k].pairs, dataset.snapshots[k],
+        dataset.snapshots[k + 1], dataset.dimension, job.coupling.delta));
   return data;
 }
 
@@ -96,16 +95,17 @@ TrainingOutcome train_networks(Context& context,
   }
   const std::int64_t total = job.training.steps;
   if (step.steps_taken() > total)
-    throw InputError(fmt::format("'{}' holds step {}, beyond training.steps = {}; rerun with "
-                                 "--force to train afresh",
-                                 checkpoint.string(), step.steps_taken(), total));
+    throw InputError(
+        fmt::format("'{}' holds step {}, beyond training.steps = {}; rerun with "
+                    "--force to train afresh",
+                    checkpoint.string(), step.steps_taken(), total));
   if (context.backend() == Backend::cuda && step.steps_taken() < total) step.capture_graph();
 
-  log.info("training {} steps: {} interval(s) x batch {}, velocity net {} parameters, growth "
-           "net {} parameters, on {}",
-           total, intervals.size(), job.training.batch_size,
-           step.velocity().mlp.parameter_count(), step.growth().mlp.parameter_count(),
-           context.describe());
+  log.info(
+      "training {} steps: {} interval(s) x batch {}, velocity net {} parameters, growth "
+      "net {} parameters, on {}",
+      total, intervals.size(), job.training.batch_size, step.velocity().mlp.parameter_count(),
+      step.growth().mlp.parameter_count(), context.describe());
   Progress progress(log, "training step", total - step.steps_taken());
   const std::int64_t log_every = std::max(1, job.training.log_every);
   const std::int64_t checkpoint_every = std::max(1, job.training.checkpoint_every);
@@ -114,10 +114,10 @@ TrainingOutcome train_networks(Context& context,
   while (step.steps_taken() < total) {
     const TrainingLoss loss = step.step();
     if (!std::isfinite(loss.total()))
-      throw RuntimeFailure(fmt::format(
-          "training diverged at step {}: loss {} (velocity {}, growth {}); lower "
-          "training.learning_rate or check the data's scale",
-          step.steps_taken(), loss.total(), loss.velocity, loss.growth));
+      throw RuntimeFailure(
+          fmt::format("training diverged at step {}: loss {} (velocity {}, growth {}); lower "
+                      "training.learning_rate or check the data's scale",
+                      step.steps_taken(), loss.total(), loss.velocity, loss.growth));
     window.velocity += loss.velocity;
     window.growth += loss.growth;
     window.learning_rate = loss.learning_rate;

@@ -77,8 +77,7 @@ OutputFolderUse check_output_folder(const std::filesystem::path& root,
 
 void clear_run_outputs(const std::filesystem::path& root) {
   for (const char* name : {kResolvedJobFile, "mustfm.log", "data", "couplings", "stages",
-                           "checkpoint.bin", "training", "predictions", "fields",
-                           "metrics.json"}) {
+                           "checkpoint.bin", "training", "predictions", "fields", "metrics.json"}) {
     std::error_code error;
     std::filesystem::remove_all(root / name, error);
     if (error)

@@ -104,10 +104,11 @@ void gemm_cpu(bool transpose_a,
   if (m == 0 || n == 0) return;
   use_single_threaded_blas();
   const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
-  const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  const double flops =
+      2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
   if (threads <= 1 || flops < kParallelGemmFlops) {
-    gemm_dispatch(blas_op(transpose_a), blas_op(transpose_b), blas_int(m), blas_int(n),
-                  blas_int(k), alpha, a, blas_int(lda), b, blas_int(ldb), beta, c, blas_int(ldc));
+    gemm_dispatch(blas_op(transpose_a), blas_op(transpose_b), blas_int(m), blas_int(n), blas_int(k),
+                  alpha, a, blas_int(lda), b, blas_int(ldb), beta, c, blas_int(ldc));
     return;
   }
   // Each thread computes a block of C's rows (or, for short wide products, of its columns) with
@@ -124,15 +125,15 @@ void gemm_cpu(bool transpose_a,
     if (split_rows) {
       // Rows of op(A): rows of A, or columns of A when it is transposed.
       const Real* a_block = transpose_a ? a + begin : a + begin * lda;
-      gemm_dispatch(blas_op(transpose_a), blas_op(transpose_b), blas_int(end - begin),
-                    blas_int(n), blas_int(k), alpha, a_block, blas_int(lda), b, blas_int(ldb),
-                    beta, c + begin * ldc, blas_int(ldc));
+      gemm_dispatch(blas_op(transpose_a), blas_op(transpose_b), blas_int(end - begin), blas_int(n),
+                    blas_int(k), alpha, a_block, blas_int(lda), b, blas_int(ldb), beta,
+                    c + begin * ldc, blas_int(ldc));
     } else {
       // Columns of op(B): columns of B, or rows of B when it is transposed.
       const Real* b_block = transpose_b ? b + begin * ldb : b + begin;
-      gemm_dispatch(blas_op(transpose_a), blas_op(transpose_b), blas_int(m),
-                    blas_int(end - begin), blas_int(k), alpha, a, blas_int(lda), b_block,
-                    blas_int(ldb), beta, c + begin, blas_int(ldc));
+      gemm_dispatch(blas_op(transpose_a), blas_op(transpose_b), blas_int(m), blas_int(end - begin),
+                    blas_int(k), alpha, a, blas_int(lda), b_block, blas_int(ldb), beta, c + begin,
+                    blas_int(ldc));
     }
   }
 }

@@ -105,9 +105,11 @@ void Adam<Real>::step(const Exec& exec,
     return;
   }
 
-#pragma omp parallel for schedule(static) if (parameters.size >= kParallelMinimum)
+  Real* p = parameters.data;
+  const Real* g = gradients.data;
+#pragma omp parallel for simd schedule(static) if (parameters.size >= kParallelMinimum)
   for (std::ptrdiff_t i = 0; i < signed_size(parameters.size); ++i)
-    adam_update(parameters[i], m[i], v[i], gradients[i], k);
+    adam_update(p[i], m[i], v[i], g[i], k);
   ++steps_;
 }
 

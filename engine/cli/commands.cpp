@@ -131,8 +131,9 @@ int run_command_line(int argc, char** argv) {
   }
 
   try {
-    const auto chosen = std::find_if(stage_commands.begin(), stage_commands.end(),
-                                     [](const StageCommand& command) { return command.app->parsed(); });
+    const auto chosen =
+        std::find_if(stage_commands.begin(), stage_commands.end(),
+                     [](const StageCommand& command) { return command.app->parsed(); });
     if (chosen != stage_commands.end()) {
       Job job = load_job_from(chosen->arguments);
       auto context = make_job_context(job);

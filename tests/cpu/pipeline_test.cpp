@@ -254,8 +254,7 @@ TEST(Pipeline, BadInputStopsBeforeAnyOutputIsWritten) {
   testing::TempDir dir;
   const auto data = dir.write("cells.csv", grid_csv(1.0, 1.0));
   const auto output = dir.path() / "run";
-  const auto early = dir.write(
-      "early.json", tiny_job(data, output, 20, "[-1.0]"));
+  const auto early = dir.write("early.json", tiny_job(data, output, 20, "[-1.0]"));
   EXPECT_EQ(run_cli({"run", early.string()}), 2);
   EXPECT_FALSE(std::filesystem::exists(output));
 

@@ -1,5 +1,6 @@
 #include "engine/job_runner.h"
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -105,6 +106,14 @@ void run_coupling_stage(Context& context, const RunInputs& in) {
     write_pairs(in.folder.file(pairs_file(k)), stored);
   }
   log.info("wrote the couplings under {}", (in.folder.root() / "couplings").string());
+  for (const IntervalCoupling& interval : coupling.intervals)
+    if (interval.pairs.empty())
+      throw InputError(fmt::format(
+          "interval t {} -> {}: the coupling leaves no pair of cells to train on (every pair is "
+          "at distance pi * coupling.delta = {:.4g} or more, or excluded by the priors); the "
+          "tables under {} show the cluster plans; a larger coupling.delta admits farther pairs",
+          interval.source_time, interval.target_time, 3.141592653589793 * job.coupling.delta,
+          (in.folder.root() / "couplings").string()));
   for (const IntervalCoupling& interval : coupling.intervals) {
     for (const LevelCoupling& level : interval.levels) {
       if (!level.is_cells) continue;

@@ -23,11 +23,19 @@ int run_cli(std::vector<std::string> arguments) {
   return cli::run_command_line(static_cast<int>(argv.size()), argv.data());
 }
 
-// A small built-in benchmark job (9 cells per fine cluster) writing into `output`.
+// Settings that keep a whole run to a fraction of a second: small networks, few steps.
+const char* kQuickTraining = R"(
+    "model": {"velocity_hidden": [16], "growth_hidden": [16]},
+    "training": {"steps": 5, "batch_size": 16},
+    "prediction": {"trajectory_particles": 2, "trajectory_points": 3},)";
+
+// A small built-in benchmark job (4 cells per fine cluster) writing into `output`.
 std::string small_builtin_job(const std::filesystem::path& output) {
   return R"({
     // comments are allowed
     "data": {"path": "builtin:multiscale-growth", "synthetic": {"cells_per_cluster": 4}},
+    "coupling": {"delta": 5.0},)" +
+         std::string(kQuickTraining) + R"(
     "backend": {"device": "cpu"},
     "output": {"dir": ")" +
          output.string() + R"(", "log_level": "warn"}
@@ -73,8 +81,10 @@ TEST(Cli, SavedJobRerunsFromTheRunFolder) {
   std::filesystem::create_directories(dir.path() / "jobs");
   dir.write("jobs/cells.csv", "samples,x1,scale0\n0,1,a\n0,2,b\n1,3,a\n1,4,b\n");
   std::filesystem::path output = dir.path() / "run";
-  auto job = dir.write("jobs/job.json", R"({"data": {"path": "cells.csv"}, "output": {"dir": ")" +
-                                            output.string() + R"(", "log_level": "warn"}})");
+  auto job =
+      dir.write("jobs/job.json", R"({"data": {"path": "cells.csv"},)" +
+                                     std::string(kQuickTraining) + R"( "output": {"dir": ")" +
+                                     output.string() + R"(", "log_level": "warn"}})");
   ASSERT_EQ(run_cli({"run", job.string()}), 0);
   std::ifstream resolved(output / "job.resolved.json");
   nlohmann::json json = nlohmann::json::parse(resolved);
@@ -101,7 +111,8 @@ TEST(Cli, RerunsIntoItsOwnFolderButNotIntoOthers) {
   EXPECT_NE(log.find("resolved job", first + 1), std::string::npos) << log;
 
   auto other = dir.write("other.json", R"({"data": {"path": "builtin:multiscale",
-      "synthetic": {"cells_per_cluster": 3}}, "output": {"dir": ")" +
+      "synthetic": {"cells_per_cluster": 3}}, "coupling": {"delta": 5.0},)" +
+                                           std::string(kQuickTraining) + R"( "output": {"dir": ")" +
                                            output.string() + R"("}})");
   EXPECT_EQ(run_cli({"run", other.string()}), 2);
   EXPECT_EQ(run_cli({"run", other.string(), "--force"}), 0);

@@ -268,6 +268,18 @@ TEST(Pipeline, BadInputStopsBeforeAnyOutputIsWritten) {
   EXPECT_FALSE(std::filesystem::exists(output));
 }
 
+TEST(Pipeline, CouplingWithoutAdmissiblePairsStopsWithAdvice) {
+  testing::TempDir dir;
+  // A shift of 20 is beyond pi * delta = 15.7 for every pair.
+  const auto data = dir.write("cells.csv", grid_csv(20.0, 1.0));
+  const auto path = dir.write("job.json", tiny_job(data, dir.path() / "run", 20));
+  const Job job = load_job_with_overrides(path.string(), {});
+  Context context = testing::make_quiet_context("cpu");
+  EXPECT_TRUE(testing::throws_input_error([&] { run_job(context, job); },
+                                          {"t 0 -> 1", "no pair of cells", "coupling.delta"}));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "run" / "checkpoint.bin"));
+}
+
 TEST(Pipeline, PairFilesRejectDamage) {
   testing::TempDir dir;
   StoredPairs stored;

@@ -144,7 +144,8 @@ std::vector<JobKey> make_job_keys() {
       string_key(MUSTFM_JOB_MEMBER(output.dir), rejected,
                  "Run folder; relative to the current working directory"),
       bool_key(MUSTFM_JOB_MEMBER(output.force),
-               "Replace the run of a different job in output.dir (its files are removed first)"),
+               "Rerun finished stages (every one for `run`, the named one for a stage command); "
+               "replace the run of a different job in output.dir (its files are removed first)"),
       choice_key(MUSTFM_JOB_MEMBER(output.log_level),
                  {"trace", "debug", "info", "warn", "error", "off"}, "Least severe level logged"),
 

@@ -201,7 +201,9 @@ PredictionOutcome predict_populations(Context& context,
   std::vector<float> velocity(n * d);
   std::vector<float> growth(n);
   const double t_end = outputs.back().time;
-  Progress progress(log, "prediction, time", 1000);
+  // Progress in thousandths of the time span.
+  Progress progress(log, "prediction", 1000);
+  progress.hide_rate();
   auto rhs = [&](double t, std::span<const double> y, std::span<double> dydt) {
     field.evaluate(
         t, n, [&](std::size_t i, std::size_t j) { return y[i * d + j]; }, velocity.data(),
@@ -214,7 +216,7 @@ PredictionOutcome predict_populations(Context& context,
     }
     if (t_end > start.time)
       progress.update(static_cast<std::int64_t>(1000 * (t - start.time) / (t_end - start.time)),
-                      fmt::format("t {:.4g}", t));
+                      fmt::format("t {:.4g} of {:.4g} to {:.4g}", t, start.time, t_end));
   };
 
   const std::vector<std::size_t> tracked = trajectory_cells(n, job.prediction.trajectory_particles);

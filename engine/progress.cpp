@@ -34,7 +34,7 @@ std::string Progress::format_line(std::int64_t done, const std::string& detail) 
   double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
   std::string line = fmt::format("{} {}", label_, done);
   if (total_ > 0) line += fmt::format("/{} ({:.0f}%)", total_, 100.0 * done / total_);
-  line += fmt::format(", {:.3g}/s", rate);
+  if (show_rate_) line += fmt::format(", {:.3g}/s", rate);
   if (total_ > 0 && rate > 0 && done < total_)
     line += ", " + format_seconds(static_cast<double>(total_ - done) / rate) + " left";
   if (!detail.empty()) line += ", " + detail;
@@ -61,7 +61,8 @@ void Progress::finish(const std::string& detail) {
   finished_ = true;
   double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   if (interactive_) std::fprintf(stderr, "\r\033[K");
-  logger_.info("{} {} done in {}{}", label_, last_done_, format_seconds(elapsed),
+  const std::string count = show_rate_ ? " " + std::to_string(last_done_) : std::string();
+  logger_.info("{}{} done in {}{}", label_, count, format_seconds(elapsed),
                detail.empty() ? "" : ", " + detail);
 }
 

@@ -25,6 +25,9 @@ class Progress {
 
   // Overrides terminal detection (tests, embedding programs).
   void set_interactive(bool interactive) { interactive_ = interactive; }
+  // Leaves the rate out of the line, for units whose rate means nothing to a reader (a share of
+  // a time span, say); the time left is still shown.
+  void hide_rate() { show_rate_ = false; }
 
  private:
   std::string format_line(std::int64_t done, const std::string& detail) const;
@@ -35,6 +38,7 @@ class Progress {
   double interval_seconds_;
   bool interactive_;
   bool finished_ = false;
+  bool show_rate_ = true;
   std::int64_t last_done_ = 0;
   std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point last_report_;

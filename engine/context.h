@@ -4,6 +4,7 @@
 // state, so a host program may create several contexts.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -47,6 +48,13 @@ class Context {
   // Adds a second destination for log messages (e.g. the run folder's log file).
   void add_log_sink(std::shared_ptr<LogSink> sink);
   void remove_log_sink(const std::shared_ptr<LogSink>& sink);
+  // A flag the caller sets to ask long work (training, prediction) to stop at its next safe
+  // point; null (the default) never stops. The flag must outlive the context's use.
+  void set_stop_flag(const std::atomic<bool>* flag) { stop_flag_ = flag; }
+  bool stop_requested() const {
+    return stop_flag_ != nullptr && stop_flag_->load(std::memory_order_relaxed);
+  }
+
   // Waits for all queued work on this context's stream (no-op on the CPU).
   void synchronize();
   // One line: backend, device and thread count.
@@ -61,6 +69,7 @@ class Context {
   std::shared_ptr<Logger> logger_;
   std::uint64_t seed_ = 0;
   int cpu_threads_ = 0;
+  const std::atomic<bool>* stop_flag_ = nullptr;
 };
 
 }  // namespace mustfm

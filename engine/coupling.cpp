@@ -58,6 +58,11 @@ void solve_level(Context& context,
   // A plain progress line every few seconds of a long solve, in the log and on the terminal.
   auto last_report = start;
   options.on_check = [&](int iterations, double eps, double residual) {
+    if (context.stop_requested())
+      throw Interrupted(
+          fmt::format("coupling interrupted in the interval t {} -> {}; rerun the "
+                      "command to couple again",
+                      interval.source_time, interval.target_time));
     const auto now = std::chrono::steady_clock::now();
     if (now - last_report < kProgressInterval) return;
     last_report = now;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <vector>
 
 #include "engine/checkpoint.h"
@@ -19,6 +20,7 @@
 #include "engine/priors.h"
 #include "engine/run_log.h"
 #include "engine/training_stage.h"
+#include "io/atomic_file.h"
 #include "io/job_parser.h"
 #include "io/run_folder.h"
 
@@ -45,9 +47,28 @@ std::unique_ptr<Context> make_job_context(const Job& job, std::shared_ptr<LogSin
   return std::make_unique<Context>(options);
 }
 
+namespace {
+
+// The job as the run folder keeps it: every default filled in, data paths absolute, so the
+// saved job reruns from anywhere.
+std::string resolved_job_text(const Job& job) {
+  Job absolute = job;
+  if (!job.data.path.starts_with("builtin:"))
+    absolute.data.path = std::filesystem::weakly_canonical(resolve_data_path(job)).string();
+  if (!job.data.labels_path.empty())
+    absolute.data.labels_path =
+        std::filesystem::weakly_canonical(resolve_labels_path(job)).string();
+  return job_to_json(absolute).dump(2);
+}
+
+}  // namespace
+
 std::string validate_job(Context& context, const Job& job) {
   LoadedData data = load_data(context, job);
   build_priors(data.dataset, job.data);
+  prediction_times(job, data.dataset);
+  // The folder check reads only, so validate refuses what run would refuse.
+  check_output_folder(job.output.dir, resolved_job_text(job), job.output.force);
   return dataset_summary(data.dataset, data.hierarchy);
 }
 
@@ -137,14 +158,32 @@ void run_coupling_stage(Context& context, const RunInputs& in) {
   }
 }
 
-void run_training_stage(Context& context, const RunInputs& in) {
+std::vector<StoredPairs> read_training_pairs(const RunInputs& in) {
   std::vector<StoredPairs> intervals;
   for (std::size_t k = 0; k + 1 < in.training.snapshots.size(); ++k) {
     const std::filesystem::path path = in.folder.root() / pairs_file(k);
-    intervals.push_back(read_pairs(path));
+    try {
+      intervals.push_back(read_pairs(path));
+    } catch (const InputError& error) {
+      throw InputError(std::string(error.what()) + "; `couple --force` couples afresh");
+    }
     check_pairs_fit(intervals.back(), in.training.snapshots[k], in.training.snapshots[k + 1],
                     path.string());
   }
+  return intervals;
+}
+
+Checkpoint read_trained(const RunFolder& folder) {
+  try {
+    return read_checkpoint(folder.root() / kCheckpointFile);
+  } catch (const InputError& error) {
+    throw InputError(std::string(error.what()) + "; `train --force` trains afresh");
+  }
+}
+
+void run_training_stage(Context& context,
+                        const RunInputs& in,
+                        const std::vector<StoredPairs>& intervals) {
   const TrainingOutcome outcome =
       train_networks(context, in.job, in.training, intervals, in.folder);
   context.log().info("trained {} steps{}, final loss {:.4g}", outcome.steps,
@@ -154,8 +193,7 @@ void run_training_stage(Context& context, const RunInputs& in) {
                      outcome.final_loss);
 }
 
-void run_prediction_stage(Context& context, const RunInputs& in) {
-  const Checkpoint checkpoint = read_checkpoint(in.folder.root() / kCheckpointFile);
+void run_prediction_stage(Context& context, const RunInputs& in, const Checkpoint& checkpoint) {
   const PredictionOutcome outcome =
       predict_populations(context, in.job, in.data.dataset, checkpoint.state, in.folder);
   context.log().info(
@@ -207,14 +245,7 @@ std::string run_stages(Context& context, const Job& job, Stage last, Stage first
   const Clock::time_point data_start = Clock::now();
   Logger& log = context.log();
   RunLog run_log(context);
-  // Data paths written absolute, so the saved job reruns from anywhere.
-  Job absolute = job;
-  if (!job.data.path.starts_with("builtin:"))
-    absolute.data.path = std::filesystem::weakly_canonical(resolve_data_path(job)).string();
-  if (!job.data.labels_path.empty())
-    absolute.data.labels_path =
-        std::filesystem::weakly_canonical(resolve_labels_path(job)).string();
-  std::string resolved = job_to_json(absolute).dump(2);
+  const std::string resolved = resolved_job_text(job);
   log.info("mustfm-engine {}", context.describe());
   log.info("resolved job:\n{}", resolved);
 
@@ -244,6 +275,9 @@ std::string run_stages(Context& context, const Job& job, Stage last, Stage first
   folder.write_text("data/clusters.csv", clusters_csv(data.dataset, data.hierarchy));
   const double data_seconds = seconds_since(data_start);
 
+  if (const std::size_t stale = remove_stale_temporaries(folder.root()); stale > 0)
+    log.info("removed {} temporary file(s) an interrupted command left behind", stale);
+
   const RunInputs inputs{job, data, training, training_hierarchy, priors, folder};
   bool earlier_ran = false;
   for (int s = 0; s <= static_cast<int>(last); ++s) {
@@ -255,6 +289,12 @@ std::string run_stages(Context& context, const Job& job, Stage last, Stage first
                stage_name(stage), *finished);
       continue;
     }
+    // The stage's inputs are read before anything is cleared, so a stage whose inputs are
+    // damaged stops with the folder as it was.
+    std::vector<StoredPairs> pairs;
+    std::optional<Checkpoint> trained;
+    if (stage == Stage::train) pairs = read_training_pairs(inputs);
+    if (stage == Stage::predict) trained = read_trained(folder);
     if (!earlier_ran) {
       // What follows this stage was computed from its old outputs.
       for (int later = kStageCount - 1; later > s; --later)
@@ -264,23 +304,32 @@ std::string run_stages(Context& context, const Job& job, Stage last, Stage first
     earlier_ran = true;
     log.info("stage {}", stage_name(stage));
     const Clock::time_point start = Clock::now();
-    switch (stage) {
-      case Stage::couple:
-        run_coupling_stage(context, inputs);
-        break;
-      case Stage::train:
-        run_training_stage(context, inputs);
-        break;
-      case Stage::predict:
-        run_prediction_stage(context, inputs);
-        break;
-      case Stage::evaluate: {
-        const std::vector<SnapshotScore> scores =
-            score_predictions(context, job, data.dataset, folder);
-        write_metrics(inputs, scores, data_seconds, seconds_since(start));
-        log.info("wrote {}", (folder.root() / kMetricsFile).string());
-        break;
+    try {
+      switch (stage) {
+        case Stage::couple:
+          run_coupling_stage(context, inputs);
+          break;
+        case Stage::train:
+          run_training_stage(context, inputs, pairs);
+          break;
+        case Stage::predict:
+          run_prediction_stage(context, inputs, *trained);
+          break;
+        case Stage::evaluate: {
+          const std::vector<SnapshotScore> scores =
+              score_predictions(context, job, data.dataset, folder);
+          write_metrics(inputs, scores, data_seconds, seconds_since(start));
+          log.info("wrote {}", (folder.root() / kMetricsFile).string());
+          break;
+        }
       }
+    } catch (const Interrupted& error) {
+      log.warn("stage {} stopped: {}", stage_name(stage), error.what());
+      throw;
+    } catch (const std::exception& error) {
+      // Said in the run's log too, so the folder tells why it is incomplete.
+      log.error("stage {} failed: {}", stage_name(stage), error.what());
+      throw;
     }
     const double seconds = seconds_since(start);
     record_finished_stage(folder, stage, seconds);

@@ -256,6 +256,11 @@ PredictionOutcome predict_populations(Context& context,
   Progress progress(log, "prediction", 1000);
   progress.hide_rate();
   auto rhs = [&](double t, std::span<const double> y, std::span<double> dydt) {
+    if (context.stop_requested())
+      throw Interrupted(
+          fmt::format("prediction interrupted at t {:.6g}; rerun the command to "
+                      "predict again",
+                      t));
     field.evaluate(
         t, n, [&](std::size_t i, std::size_t j) { return y[i * d + j]; }, velocity.data(),
         growth.data());
@@ -271,10 +276,10 @@ PredictionOutcome predict_populations(Context& context,
   };
 
   const std::vector<std::size_t> tracked = trajectory_cells(n, job.prediction.trajectory_particles);
-  AtomicFileWriter trajectories(folder.file("predictions/trajectories.csv"));
-  trajectories.stream() << "particle,cell,time";
-  for (std::size_t j = 0; j < d; ++j) trajectories.stream() << ",x" << (j + 1);
-  trajectories.stream() << ",log_weight\n";
+  // Few rows (particles x grid points): kept in memory and written once at the end.
+  std::string trajectories = "particle,cell,time";
+  for (std::size_t j = 0; j < d; ++j) trajectories += ",x" + std::to_string(j + 1);
+  trajectories += ",log_weight\n";
 
   PredictionOutcome outcome;
   std::vector<float> narrow(n * d);
@@ -283,10 +288,9 @@ PredictionOutcome predict_populations(Context& context,
     if (output.trajectory) {
       for (std::size_t p = 0; p < tracked.size(); ++p) {
         const std::size_t i = tracked[p];
-        trajectories.stream() << fmt::format("{},{},{:.9g}", p, i, t);
-        for (std::size_t j = 0; j < d; ++j)
-          trajectories.stream() << fmt::format(",{:.9g}", y[i * d + j]);
-        trajectories.stream() << fmt::format(",{:.9g}\n", y[n * d + i]);
+        trajectories += fmt::format("{},{},{:.9g}", p, i, t);
+        for (std::size_t j = 0; j < d; ++j) trajectories += fmt::format(",{:.9g}", y[i * d + j]);
+        trajectories += fmt::format(",{:.9g}\n", y[n * d + i]);
       }
     }
     if (!output.requested) return;
@@ -309,7 +313,7 @@ PredictionOutcome predict_populations(Context& context,
   options.atol = job.prediction.atol;
   const Dopri5Stats stats = integrate_dopri5(rhs, start.time, y0, stops, on_output, options);
   progress.finish(fmt::format("{} steps accepted, {} rejected", stats.accepted, stats.rejected));
-  trajectories.commit();
+  folder.write_text("predictions/trajectories.csv", trajectories);
   write_fields(context, dataset, field, folder);
   write_times_csv(folder, outcome.times);
   outcome.accepted_steps = stats.accepted;

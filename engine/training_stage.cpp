@@ -24,6 +24,9 @@ struct LossRow {
   std::int64_t step = 0;
   double velocity = 0.0;
   double growth = 0.0;
+  // velocity + growth; kept as read for rows from an earlier file, so a continued run rewrites
+  // them unchanged.
+  double total = 0.0;
   double learning_rate = 0.0;
 };
 
@@ -33,7 +36,7 @@ void write_loss_csv(const std::filesystem::path& path, const std::vector<LossRow
   out << "step,velocity_loss,growth_loss,loss,learning_rate\n";
   for (const LossRow& row : rows)
     out << fmt::format("{},{:.9g},{:.9g},{:.9g},{:.9g}\n", row.step, row.velocity, row.growth,
-                       row.velocity + row.growth, row.learning_rate);
+                       row.total, row.learning_rate);
   writer.commit();
 }
 
@@ -46,10 +49,9 @@ std::vector<LossRow> read_loss_csv(const std::filesystem::path& path, std::int64
   if (!in || !std::getline(in, line)) return rows;
   while (std::getline(in, line)) {
     LossRow row;
-    double total = 0.0;
     char c1 = 0, c2 = 0, c3 = 0, c4 = 0;
     std::istringstream fields(line);
-    if (!(fields >> row.step >> c1 >> row.velocity >> c2 >> row.growth >> c3 >> total >> c4 >>
+    if (!(fields >> row.step >> c1 >> row.velocity >> c2 >> row.growth >> c3 >> row.total >> c4 >>
           row.learning_rate))
       return {};
     if (row.step <= last_step) rows.push_back(row);
@@ -108,10 +110,20 @@ TrainingOutcome train_networks(Context& context,
       step.growth().mlp.parameter_count(), context.describe());
   Progress progress(log, "training step", total - step.steps_taken());
   const std::int64_t log_every = std::max(1, job.training.log_every);
-  const std::int64_t checkpoint_every = std::max(1, job.training.checkpoint_every);
+  // 0: only the final checkpoint.
+  const std::int64_t checkpoint_every =
+      job.training.checkpoint_every > 0 ? job.training.checkpoint_every : total;
   LossRow window;
   int window_steps = 0;
   while (step.steps_taken() < total) {
+    if (context.stop_requested()) {
+      write_loss_csv(loss_path, rows);
+      save_checkpoint(checkpoint, step, job);
+      throw Interrupted(
+          fmt::format("training interrupted at step {} of {}; the checkpoint is "
+                      "saved, and the same command continues from it",
+                      step.steps_taken(), total));
+    }
     const TrainingLoss loss = step.step();
     if (!std::isfinite(loss.total()))
       throw RuntimeFailure(
@@ -127,6 +139,7 @@ TrainingOutcome train_networks(Context& context,
       window.step = done;
       window.velocity /= window_steps;
       window.growth /= window_steps;
+      window.total = window.velocity + window.growth;
       rows.push_back(window);
       progress.update(done - outcome.resumed_from,
                       fmt::format("loss {:.4g} (velocity {:.4g}, growth {:.4g}), lr {:.3g}",

@@ -7,9 +7,11 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <regex>
 #include <string>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -104,6 +106,21 @@ std::string read_file_bytes(const std::filesystem::path& path) {
     throw InputError(fmt::format("reading '{}' failed: {}", path.string(), std::strerror(errno)));
   }
   return bytes;
+}
+
+std::size_t remove_stale_temporaries(const std::filesystem::path& folder) {
+  static const std::regex temporary_name(R"(.+\.tmp-[0-9]+-[0-9]+)");
+  std::vector<std::filesystem::path> stale;
+  std::error_code error;
+  for (std::filesystem::recursive_directory_iterator it(folder, error), end; !error && it != end;
+       it.increment(error)) {
+    if (it->is_regular_file(error) &&
+        std::regex_match(it->path().filename().string(), temporary_name))
+      stale.push_back(it->path());
+  }
+  std::size_t removed = 0;
+  for (const std::filesystem::path& path : stale) removed += std::filesystem::remove(path, error);
+  return removed;
 }
 
 }  // namespace mustfm

@@ -4,6 +4,7 @@
 // Inputs are read in one piece, so parsers work on memory.
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 #include <fstream>
 #include <ostream>
@@ -42,5 +43,9 @@ void write_text_file_atomic(const std::filesystem::path& path, std::string_view 
 
 // The whole file's bytes. InputError naming the path when it is missing, a folder or unreadable.
 std::string read_file_bytes(const std::filesystem::path& path);
+
+// Removes the temporaries AtomicFileWriter left under `folder` (recursively) when a process
+// was killed mid-write: files named "<name>.tmp-<pid>-<counter>". Returns how many went.
+std::size_t remove_stale_temporaries(const std::filesystem::path& folder);
 
 }  // namespace mustfm

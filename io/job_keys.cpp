@@ -120,7 +120,8 @@ std::vector<JobKey> make_job_keys() {
       integer_key(MUSTFM_JOB_MEMBER(training.checkpoint_every), kNonNegative,
                   "Steps between checkpoints; 0 writes only the final one"),
       integer_key(MUSTFM_JOB_MEMBER(training.log_every), kAtLeastOne,
-                  "Steps between loss lines in the log"),
+                  "Steps averaged into each row of training/loss.csv (the log reports progress "
+                  "every 10 s)"),
 
       optional_number_key(MUSTFM_JOB_MEMBER(prediction.start_time),
                           "Snapshot time predictions start from; null means the first snapshot"),

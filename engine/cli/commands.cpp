@@ -4,6 +4,8 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <vector>
@@ -19,6 +21,20 @@ namespace mustfm::cli {
 
 namespace {
 
+// Set by the first Ctrl-C (or SIGTERM); the running stage stops at its next safe point, keeps
+// what it finished and exits 130. A second signal ends the process at once.
+std::atomic<bool> stop_requested{false};
+
+extern "C" void request_stop(int signal_number) {
+  stop_requested.store(true);
+  std::signal(signal_number, SIG_DFL);
+}
+
+void install_stop_handlers() {
+  std::signal(SIGINT, request_stop);
+  std::signal(SIGTERM, request_stop);
+}
+
 constexpr const char* kVersion = "0.1.0";
 
 // Options shared by the commands that take a job file.
@@ -30,14 +46,18 @@ struct JobArguments {
   std::string log_level;
 };
 
-void add_job_arguments(CLI::App& command, JobArguments& arguments, bool writes_outputs) {
+void add_job_arguments(CLI::App& command,
+                       JobArguments& arguments,
+                       bool writes_outputs,
+                       const char* force_help =
+                           "Rerun this stage even if it finished; replace another job's run in "
+                           "the output folder") {
   command.add_option("job", arguments.job_path, "Job file (JSON, comments allowed)")->required();
   command.add_option("--device", arguments.device, "Override backend.device: auto, cpu, cuda");
   command.add_option("--log-level", arguments.log_level, "Override output.log_level");
   if (writes_outputs) {
     command.add_option("-o,--output", arguments.output_dir, "Override output.dir");
-    command.add_flag("--force", arguments.overrides.force,
-                     "Replace the run of a different job in the output folder");
+    command.add_flag("--force", arguments.overrides.force, force_help);
   }
 }
 
@@ -70,7 +90,9 @@ int run_command_line(int argc, char** argv) {
 
   JobArguments run_arguments;
   CLI::App* run = app.add_subcommand("run", "Run a job and write its run folder");
-  add_job_arguments(*run, run_arguments, true);
+  add_job_arguments(*run, run_arguments, true,
+                    "Rerun every stage even if it finished; replace another job's run in the "
+                    "output folder");
 
   // One command per stage; each runs the earlier stages that have not finished in the folder.
   struct StageCommand {
@@ -137,10 +159,14 @@ int run_command_line(int argc, char** argv) {
     if (chosen != stage_commands.end()) {
       Job job = load_job_from(chosen->arguments);
       auto context = make_job_context(job);
+      install_stop_handlers();
+      context->set_stop_flag(&stop_requested);
       std::cout << run_job_until(*context, job, chosen->stage) << "\n";
     } else if (*run) {
       Job job = load_job_from(run_arguments);
       auto context = make_job_context(job);
+      install_stop_handlers();
+      context->set_stop_flag(&stop_requested);
       std::string folder = run_job(*context, job);
       std::cout << folder << "\n";
     } else if (*validate) {
@@ -158,6 +184,9 @@ int run_command_line(int argc, char** argv) {
     } else if (*info) {
       print_info();
     }
+  } catch (const Interrupted& error) {
+    std::fprintf(stderr, "mustfm-engine: %s\n", error.what());
+    return 130;
   } catch (const InputError& error) {
     std::fprintf(stderr, "mustfm-engine: error: %s\n", error.what());
     return 2;

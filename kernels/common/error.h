@@ -20,6 +20,12 @@ class RuntimeFailure : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The user asked the work to stop (Ctrl-C): what was finished is kept, nothing half-written.
+class Interrupted : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 namespace detail {
 [[noreturn]] void assertion_failed(const char* condition,
                                    const char* file,

@@ -115,6 +115,8 @@ TEST(Cli, RerunsIntoItsOwnFolderButNotIntoOthers) {
                                            std::string(kQuickTraining) + R"( "output": {"dir": ")" +
                                            output.string() + R"("}})");
   EXPECT_EQ(run_cli({"run", other.string()}), 2);
+  // validate refuses what run refuses.
+  EXPECT_EQ(run_cli({"validate", other.string()}), 2);
   EXPECT_EQ(run_cli({"run", other.string(), "--force"}), 0);
 
   auto foreign = dir.path() / "foreign";

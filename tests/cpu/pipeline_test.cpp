@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -278,6 +279,64 @@ TEST(Pipeline, CouplingWithoutAdmissiblePairsStopsWithAdvice) {
   EXPECT_TRUE(testing::throws_input_error([&] { run_job(context, job); },
                                           {"t 0 -> 1", "no pair of cells", "coupling.delta"}));
   EXPECT_FALSE(std::filesystem::exists(dir.path() / "run" / "checkpoint.bin"));
+}
+
+TEST(Pipeline, AStopRequestKeepsTheCheckpointAndTheRerunFinishesTheSameTraining) {
+  testing::TempDir dir;
+  const auto data = dir.write("cells.csv", grid_csv(1.0, 1.0));
+  const auto straight_path = dir.write("straight.json", tiny_job(data, dir.path() / "a", 30));
+  const auto stopped_path = dir.write("stopped.json", tiny_job(data, dir.path() / "b", 30));
+  ASSERT_EQ(run_cli({"train", straight_path.string()}), 0);
+
+  const Job job = load_job_with_overrides(stopped_path.string(), {});
+  Context context = testing::make_quiet_context("cpu");
+  std::atomic<bool> stop{false};
+  context.set_stop_flag(&stop);
+  couple_job(context, job);
+  stop = true;
+  EXPECT_THROW(run_job_until(context, job, Stage::train), Interrupted);
+  EXPECT_EQ(read_checkpoint(dir.path() / "b" / "checkpoint.bin").state.steps_taken, 0);
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "b" / "stages/train.json"));
+  stop = false;
+  run_job_until(context, job, Stage::train);
+
+  const Checkpoint a = read_checkpoint(dir.path() / "a" / "checkpoint.bin");
+  const Checkpoint b = read_checkpoint(dir.path() / "b" / "checkpoint.bin");
+  EXPECT_EQ(b.state.steps_taken, 30);
+  EXPECT_TRUE(a.state.velocity.parameters == b.state.velocity.parameters);
+  EXPECT_TRUE(a.state.growth.adam_first == b.state.growth.adam_first);
+
+  // Prediction stops as well, leaving only whole files and no stage record.
+  stop = true;
+  EXPECT_THROW(run_job_until(context, job, Stage::predict), Interrupted);
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "b" / "stages/predict.json"));
+  EXPECT_EQ(remove_stale_temporaries(dir.path() / "b"), 0u);
+}
+
+TEST(Pipeline, DamagedInputsOfAForcedStageLeaveItsOutputsInPlace) {
+  testing::TempDir dir;
+  const auto data = dir.write("cells.csv", grid_csv(1.0, 1.0));
+  const auto output = dir.path() / "run";
+  const auto job = dir.write("job.json", tiny_job(data, output, 20));
+  ASSERT_EQ(run_cli({"run", job.string()}), 0);
+  const std::string metrics = file_text(output / "metrics.json");
+
+  // A temporary an interrupted writer left is removed by the next command.
+  dir.write("run/predictions/t1_positions.npy.tmp-123-4", "half");
+  ASSERT_EQ(run_cli({"run", job.string()}), 0);
+  EXPECT_FALSE(std::filesystem::exists(output / "predictions/t1_positions.npy.tmp-123-4"));
+
+  // A truncated checkpoint: `predict --force` refuses before clearing anything.
+  std::string checkpoint = file_text(output / "checkpoint.bin");
+  dir.write("run/checkpoint.bin", checkpoint.substr(0, checkpoint.size() / 2));
+  const Job parsed = load_job_with_overrides(job.string(), {});
+  Job forced = parsed;
+  forced.output.force = true;
+  Context context = testing::make_quiet_context("cpu");
+  EXPECT_TRUE(testing::throws_input_error([&] { run_job_until(context, forced, Stage::predict); },
+                                          {"checkpoint.bin", "train --force"}));
+  EXPECT_TRUE(file_text(output / "metrics.json") == metrics);
+  EXPECT_TRUE(std::filesystem::exists(output / "stages/predict.json"));
 }
 
 TEST(Pipeline, PairFilesRejectDamage) {

@@ -36,7 +36,7 @@ std::string clusters_csv(const Dataset& dataset, const Hierarchy& hierarchy) {
 
 std::string dataset_summary(const Dataset& dataset, const Hierarchy& hierarchy) {
   std::string text =
-      fmt::format("{}: {} snapshots, {} features, {} annotation level(s)\n", dataset.source,
+      fmt::format("{}: {} snapshots, {} feature(s), {} annotation level(s)\n", dataset.source,
                   dataset.snapshots.size(), dataset.dimension, dataset.annotation_levels());
   for (std::size_t s = 0; s < dataset.snapshots.size(); ++s) {
     const Snapshot& snapshot = dataset.snapshots[s];

@@ -1,5 +1,7 @@
 #include "engine/progress.h"
 
+#include <exception>
+
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -23,10 +25,24 @@ Progress::Progress(Logger& logger, std::string label, std::int64_t total, double
       interval_seconds_(interval_seconds),
       interactive_(isatty(STDERR_FILENO) == 1),
       start_(std::chrono::steady_clock::now()),
-      last_report_(start_) {}
+      last_report_(start_),
+      uncaught_at_start_(std::uncaught_exceptions()) {}
+
+double Progress::seconds_elapsed() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+}
 
 Progress::~Progress() {
-  if (!finished_) finish();
+  if (finished_) return;
+  // Unwinding from an error or an interruption: say where the work stopped, not that it is
+  // done.
+  if (std::uncaught_exceptions() > uncaught_at_start_) {
+    if (interactive_) std::fprintf(stderr, "\r\033[K");
+    logger_.info("{} stopped after {}", label_,
+                 show_rate_ ? std::to_string(last_done_) : format_seconds(seconds_elapsed()));
+    return;
+  }
+  finish();
 }
 
 std::string Progress::format_line(std::int64_t done, const std::string& detail) const {

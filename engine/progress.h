@@ -31,6 +31,7 @@ class Progress {
 
  private:
   std::string format_line(std::int64_t done, const std::string& detail) const;
+  double seconds_elapsed() const;
 
   Logger& logger_;
   std::string label_;
@@ -42,6 +43,7 @@ class Progress {
   std::int64_t last_done_ = 0;
   std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point last_report_;
+  int uncaught_at_start_ = 0;
 };
 
 }  // namespace mustfm

@@ -46,7 +46,7 @@ std::string differing_keys(const nlohmann::json& a, const nlohmann::json& b) {
   }
   std::string joined;
   for (const std::string& key : keys) joined += (joined.empty() ? "" : ", ") + key;
-  return joined;
+  return joined + (keys.size() == 1 ? " differs" : " differ");
 }
 
 }  // namespace
@@ -70,7 +70,7 @@ OutputFolderUse check_output_folder(const std::filesystem::path& root,
   if (force) return OutputFolderUse::replacing;
   const std::string why = previous.is_null() || current.is_null()
                               ? std::string("its ") + kResolvedJobFile + " cannot be read"
-                              : differing_keys(previous, current) + " differ";
+                              : differing_keys(previous, current);
   throw InputError("output.dir " + root.string() + " holds the run of a different job (" + why +
                    "); choose another output.dir, or pass --force to replace it");
 }

@@ -38,8 +38,9 @@ Progress::~Progress() {
   // done.
   if (std::uncaught_exceptions() > uncaught_at_start_) {
     if (interactive_) std::fprintf(stderr, "\r\033[K");
-    logger_.info("{} stopped after {}", label_,
-                 show_rate_ ? std::to_string(last_done_) : format_seconds(seconds_elapsed()));
+    logger_.info(
+        "{} stopped after {}", label_,
+        show_rate_ ? std::to_string(done_before_ + last_done_) : format_seconds(seconds_elapsed()));
     return;
   }
   finish();
@@ -48,8 +49,10 @@ Progress::~Progress() {
 std::string Progress::format_line(std::int64_t done, const std::string& detail) const {
   double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
-  std::string line = fmt::format("{} {}", label_, done);
-  if (total_ > 0) line += fmt::format("/{} ({:.0f}%)", total_, 100.0 * done / total_);
+  const std::int64_t shown = done_before_ + done;
+  const std::int64_t shown_total = done_before_ + total_;
+  std::string line = fmt::format("{} {}", label_, shown);
+  if (total_ > 0) line += fmt::format("/{} ({:.0f}%)", shown_total, 100.0 * shown / shown_total);
   if (show_rate_) line += fmt::format(", {:.3g}/s", rate);
   if (total_ > 0 && rate > 0 && done < total_)
     line += ", " + format_seconds(static_cast<double>(total_ - done) / rate) + " left";
@@ -77,7 +80,8 @@ void Progress::finish(const std::string& detail) {
   finished_ = true;
   double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   if (interactive_) std::fprintf(stderr, "\r\033[K");
-  const std::string count = show_rate_ ? " " + std::to_string(last_done_) : std::string();
+  const std::string count =
+      show_rate_ ? " " + std::to_string(done_before_ + last_done_) : std::string();
   logger_.info("{}{} done in {}{}", label_, count, format_seconds(elapsed),
                detail.empty() ? "" : ", " + detail);
 }

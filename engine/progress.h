@@ -28,6 +28,9 @@ class Progress {
   // Leaves the rate out of the line, for units whose rate means nothing to a reader (a share of
   // a time span, say); the time left is still shown.
   void hide_rate() { show_rate_ = false; }
+  // Work done before this Progress began (a resumed run): lines count from it, while the rate
+  // and the time left come from the work done since.
+  void set_done_before(std::int64_t done) { done_before_ = done; }
 
  private:
   std::string format_line(std::int64_t done, const std::string& detail) const;
@@ -40,6 +43,7 @@ class Progress {
   bool interactive_;
   bool finished_ = false;
   bool show_rate_ = true;
+  std::int64_t done_before_ = 0;
   std::int64_t last_done_ = 0;
   std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point last_report_;

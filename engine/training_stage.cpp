@@ -109,6 +109,7 @@ TrainingOutcome train_networks(Context& context,
       total, intervals.size(), job.training.batch_size, step.velocity().mlp.parameter_count(),
       step.growth().mlp.parameter_count(), context.describe());
   Progress progress(log, "training step", total - step.steps_taken());
+  progress.set_done_before(step.steps_taken());
   const std::int64_t log_every = std::max(1, job.training.log_every);
   // 0: only the final checkpoint.
   const std::int64_t checkpoint_every =

@@ -80,5 +80,21 @@ TEST(Progress, PlainLinesWhenNotATerminal) {
   EXPECT_NE(log.str().find("training 10 done in"), std::string::npos) << log.str();
 }
 
+TEST(Progress, ResumedWorkCountsFromWhereItStartedAndInterruptedWorkSaysSo) {
+  std::ostringstream log;
+  Context context(quiet_options(log));
+  try {
+    Progress progress(context.log(), "training step", 6, /*interval_seconds=*/0.0);
+    progress.set_interactive(false);
+    progress.set_done_before(4);
+    progress.update(3);
+    throw Interrupted("stop");
+  } catch (const Interrupted&) {
+  }
+  EXPECT_NE(log.str().find("training step 7/10 (70%)"), std::string::npos) << log.str();
+  EXPECT_NE(log.str().find("training step stopped after 7"), std::string::npos) << log.str();
+  EXPECT_EQ(log.str().find("done in"), std::string::npos) << log.str();
+}
+
 }  // namespace
 }  // namespace mustfm

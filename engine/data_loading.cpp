@@ -34,9 +34,10 @@ CellTable load_builtin(const Job& job) {
 CellTable load_cell_table(const Job& job) {
   if (job.data.path.starts_with(kBuiltinScheme)) return load_builtin(job);
 
-  std::filesystem::path path = resolve_data_path(job);
+  // Normalized so messages and the data report name the file plainly, not as `jobs/../data/x`.
+  std::filesystem::path path = resolve_data_path(job).lexically_normal();
   MUSTFM_EXPECTS(std::filesystem::exists(path),
-                 "data.path: " + path.lexically_normal().string() + " does not exist" +
+                 "data.path: " + path.string() + " does not exist" +
                      (job.job_file.empty() ? "" : " (job " + job.job_file.string() + ")"));
   std::string format = job.data.format;
   if (format == "auto") {
@@ -54,14 +55,20 @@ CellTable load_cell_table(const Job& job) {
   MUSTFM_EXPECTS(!job.data.labels_path.empty(),
                  "data.labels_path: an NPY embedding (" + path.string() +
                      ") needs a CSV with the time and labels of its rows");
-  return read_cell_table_npy(path, resolve_labels_path(job), job.data.columns);
+  return read_cell_table_npy(path, resolve_labels_path(job).lexically_normal(), job.data.columns);
 }
 
 LoadedData load_data(Context& context, const Job& job) {
   LoadedData data;
   data.table = load_cell_table(job);
   data.dataset = build_dataset(data.table, job.data);
-  check_job_against_data(job, data.dataset);
+  try {
+    check_job_against_data(job, data.dataset);
+  } catch (const InputError& error) {
+    // The setting at fault is in the job file; name it, as the parser's own errors do.
+    if (job.job_file.empty()) throw;
+    throw InputError(job.job_file.string() + ": " + error.what());
+  }
   data.hierarchy = build_hierarchy(context, data.dataset);
   return data;
 }

@@ -1,6 +1,7 @@
 #include "engine/job_runner.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -63,12 +64,22 @@ std::string resolved_job_text(const Job& job) {
 
 }  // namespace
 
+namespace {
+
+// A run folder carries on under a changed job when the data and the coupling stay as they were:
+// the stages the change affects run again, the ones before keep their outputs.
+bool later_stages_only(const std::vector<std::string>& keys) {
+  return first_stage_reading(keys) > Stage::couple;
+}
+
+}  // namespace
+
 std::string validate_job(Context& context, const Job& job) {
   LoadedData data = load_data(context, job);
   build_priors(data.dataset, job.data);
   prediction_times(job, data.dataset);
   // The folder check reads only, so validate refuses what run would refuse.
-  check_output_folder(job.output.dir, resolved_job_text(job), job.output.force);
+  check_output_folder(job.output.dir, resolved_job_text(job), job.output.force, later_stages_only);
   return dataset_summary(data.dataset, data.hierarchy);
 }
 
@@ -247,7 +258,9 @@ std::string run_stages(Context& context, const Job& job, Stage last, Stage first
   RunLog run_log(context);
   const std::string resolved = resolved_job_text(job);
   log.info("mustfm-engine {}", context.describe());
-  log.info("resolved job:\n{}", resolved);
+  // The whole resolved job goes to mustfm.log (and job.resolved.json); the terminal keeps to
+  // the lines a person watches.
+  run_log.record_in_file("resolved job:\n" + resolved);
 
   // Everything that can be wrong with the input is found here, before the folder exists.
   LoadedData data = load_data(context, job);
@@ -264,12 +277,23 @@ std::string run_stages(Context& context, const Job& job, Stage last, Stage first
       job.evaluation.leave_out.empty() ? data.hierarchy : build_hierarchy(context, training);
   if (last >= Stage::predict) prediction_times(job, data.dataset);
 
-  const OutputFolderUse use = check_output_folder(job.output.dir, resolved, job.output.force);
+  std::vector<std::string> changed_keys;
+  const OutputFolderUse use = check_output_folder(job.output.dir, resolved, job.output.force,
+                                                  later_stages_only, &changed_keys);
   if (use == OutputFolderUse::replacing) clear_run_outputs(job.output.dir);
   RunFolder folder(job.output.dir);
   run_log.attach_file(folder.file("mustfm.log"));
   log.info("writing the run folder {}{}", folder.root().string(),
            use == OutputFolderUse::replacing ? " (the other job's run in it was removed)" : "");
+  if (use == OutputFolderUse::changed_job) {
+    const Stage from = first_stage_reading(changed_keys);
+    log.info(
+        "the job changed since this folder's last command ({}): stage {} and later run "
+        "again, earlier stages keep their outputs",
+        fmt::format("{}", fmt::join(changed_keys, ", ")), stage_name(from));
+    for (int later = kStageCount - 1; later >= static_cast<int>(from); --later)
+      clear_stage(folder, static_cast<Stage>(later));
+  }
   folder.write_text("job.resolved.json", resolved + "\n");
   folder.write_text("data/snapshots.csv", snapshots_csv(data.dataset));
   folder.write_text("data/clusters.csv", clusters_csv(data.dataset, data.hierarchy));

@@ -236,6 +236,12 @@ PredictionOutcome predict_populations(Context& context,
   const Snapshot& start = dataset.snapshots[start_snapshot(job, dataset)];
   const std::vector<double> requested = prediction_times(job, dataset);
   const std::vector<OutputTime> outputs = output_times(requested, start.time, job.prediction);
+  const double last_observed = dataset.snapshots.back().time;
+  if (!requested.empty() && requested.back() > last_observed)
+    log.warn(
+        "prediction.times: {} lies beyond the last snapshot ({}); the networks never saw "
+        "those times in training, so treat the prediction there as an extrapolation",
+        requested.back(), last_observed);
   const std::size_t n = start.cell_count;
   VectorField field(context, trained, d, n);
 

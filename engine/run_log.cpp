@@ -36,4 +36,13 @@ void RunLog::attach_file(const std::filesystem::path& path) {
   context_.add_log_sink(file_);
 }
 
+void RunLog::record_in_file(const std::string& text) {
+  if (!context_.log().should_log(spdlog::level::info)) return;
+  const spdlog::details::log_msg message(context_.log().name(), spdlog::level::info, text);
+  if (file_)
+    file_->log(message);
+  else
+    early_->log(message);
+}
+
 }  // namespace mustfm

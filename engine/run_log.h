@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <string>
 
 #include "engine/context.h"
 
@@ -22,6 +23,10 @@ class RunLog {
 
   // Appends the kept messages to `path` and sends every later message there too.
   void attach_file(const std::filesystem::path& path);
+
+  // An info message for the log file only: long texts (the resolved job) that would push the
+  // terminal's useful lines out of sight.
+  void record_in_file(const std::string& text);
 
  private:
   Context& context_;

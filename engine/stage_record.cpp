@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -30,6 +31,26 @@ const char* stage_name(Stage stage) {
       return "evaluate";
   }
   return "unknown";
+}
+
+Stage first_stage_reading(const std::vector<std::string>& keys) {
+  const auto in_section = [](const std::string& key, const std::string& section) {
+    return key == section || key.starts_with(section + ".");
+  };
+  Stage first = Stage::evaluate;
+  for (const std::string& key : keys) {
+    Stage reader = Stage::couple;
+    if (key == "evaluation.leave_out")
+      reader = Stage::couple;
+    else if (in_section(key, "evaluation"))
+      reader = Stage::evaluate;
+    else if (in_section(key, "prediction"))
+      reader = Stage::predict;
+    else if (in_section(key, "training") || in_section(key, "model"))
+      reader = Stage::train;
+    first = std::min(first, reader);
+  }
+  return first;
 }
 
 std::optional<double> finished_stage_seconds(const RunFolder& folder, Stage stage) {

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "io/run_folder.h"
 
@@ -20,6 +21,13 @@ const char* stage_name(Stage stage);
 // The seconds a finished stage took, or nothing when it has not finished.
 std::optional<double> finished_stage_seconds(const RunFolder& folder, Stage stage);
 void record_finished_stage(const RunFolder& folder, Stage stage, double seconds);
+// The earliest stage whose outputs depend on any of the job keys (dotted paths such as
+// "training.steps"): the data, the coupling, the seed and evaluation.leave_out feed the coupling;
+// model and training settings the training; prediction settings the prediction; the rest of the
+// evaluation settings only the scores. Keys of the output and backend sections change no result
+// and are never passed.
+Stage first_stage_reading(const std::vector<std::string>& keys);
+
 // Removes the stage's record and its outputs, so a rerun starts afresh (for training: from step
 // 0, not from the checkpoint).
 void clear_stage(const RunFolder& folder, Stage stage);

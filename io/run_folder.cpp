@@ -24,7 +24,7 @@ nlohmann::json job_identity(const std::string& text) {
 }
 
 // Dotted paths (down to the second level) whose values differ between two jobs.
-std::string differing_keys(const nlohmann::json& a, const nlohmann::json& b) {
+std::vector<std::string> differing_keys(const nlohmann::json& a, const nlohmann::json& b) {
   std::vector<std::string> keys;
   const auto compare = [&](const nlohmann::json& x, const nlohmann::json& y,
                            const std::string& prefix) {
@@ -44,6 +44,10 @@ std::string differing_keys(const nlohmann::json& a, const nlohmann::json& b) {
       keys.push_back(top);
     }
   }
+  return keys;
+}
+
+std::string describe_keys(const std::vector<std::string>& keys) {
   std::string joined;
   for (const std::string& key : keys) joined += (joined.empty() ? "" : ", ") + key;
   return joined + (keys.size() == 1 ? " differs" : " differ");
@@ -53,7 +57,9 @@ std::string differing_keys(const nlohmann::json& a, const nlohmann::json& b) {
 
 OutputFolderUse check_output_folder(const std::filesystem::path& root,
                                     const std::string& resolved_job,
-                                    bool force) {
+                                    bool force,
+                                    const ReusableChange& reusable,
+                                    std::vector<std::string>* changed_keys) {
   std::error_code error;
   if (!std::filesystem::exists(root, error)) return OutputFolderUse::fresh;
   MUSTFM_EXPECTS(std::filesystem::is_directory(root, error),
@@ -67,10 +73,16 @@ OutputFolderUse check_output_folder(const std::filesystem::path& root,
   const nlohmann::json previous = job_identity(read_file_bytes(saved));
   const nlohmann::json current = job_identity(resolved_job);
   if (!previous.is_null() && previous == current) return OutputFolderUse::same_job;
+  const bool readable = !previous.is_null() && !current.is_null();
+  const std::vector<std::string> keys =
+      readable ? differing_keys(previous, current) : std::vector<std::string>{};
+  if (readable && reusable && reusable(keys)) {
+    if (changed_keys) *changed_keys = keys;
+    return OutputFolderUse::changed_job;
+  }
   if (force) return OutputFolderUse::replacing;
-  const std::string why = previous.is_null() || current.is_null()
-                              ? std::string("its ") + kResolvedJobFile + " cannot be read"
-                              : differing_keys(previous, current);
+  const std::string why =
+      readable ? describe_keys(keys) : std::string("its ") + kResolvedJobFile + " cannot be read";
   throw InputError("output.dir " + root.string() + " holds the run of a different job (" + why +
                    "); choose another output.dir, or pass --force to replace it");
 }

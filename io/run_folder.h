@@ -3,27 +3,38 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace mustfm {
 
 // How a run uses its output folder.
 enum class OutputFolderUse {
-  fresh,      // absent or empty
-  same_job,   // holds a run of the same job, which the new run overwrites file by file
-  replacing,  // holds another job's run and `force` was given: clear_run_outputs first
+  fresh,        // absent or empty
+  same_job,     // holds a run of the same job, which the new run overwrites file by file
+  changed_job,  // holds a run of this job with changes the caller accepted (see below)
+  replacing,    // holds another job's run and `force` was given: clear_run_outputs first
 };
+
+// Decides whether a run folder whose job differs from the new one in `keys` (dotted paths such
+// as "prediction.times") may carry on as the new job's folder.
+using ReusableChange = std::function<bool(const std::vector<std::string>& keys)>;
 
 // Checks, before anything is written, that `root` may receive the run of the job whose resolved
 // form is `resolved_job`: it does not exist, is empty, or is a run folder of the same job (equal
 // resolved jobs but for the output and backend sections, which change where and on what a run
 // computes, not what). A run folder of a different job needs `force`; without it the InputError
-// names the keys that differ. A file, or a non-empty folder that is no run folder, is refused
-// always. InputError naming the folder.
+// names the keys that differ. When `reusable` accepts the differing keys, the answer is
+// changed_job and `changed_keys` (if given) receives them: the caller reruns what they affect.
+// A file, or a non-empty folder that is no run folder, is refused always. InputError naming the
+// folder.
 OutputFolderUse check_output_folder(const std::filesystem::path& root,
                                     const std::string& resolved_job,
-                                    bool force);
+                                    bool force,
+                                    const ReusableChange& reusable = {},
+                                    std::vector<std::string>* changed_keys = nullptr);
 
 // Removes what a run writes (the resolved job, the log, and every stage's files) from `root`, so a
 // replacing run leaves nothing of the previous one behind. Other files are left alone.

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "engine/data_loading.h"
 #include "engine/job_data_checks.h"
 #include "engine/snapshots.h"
 #include "io/table_reader.h"
@@ -79,6 +80,17 @@ TEST(JobDataChecks, PriorPairsNameExistingLevelsAndLabels) {
   labels.data.prior_pairs = {{0, "Q", "A"}, {0, "B", "Z"}};
   EXPECT_TRUE(
       throws_input_error([&] { check_job_against_data(labels, dataset); }, {"label(s) Q, Z"}));
+}
+
+TEST(JobDataChecks, LoadingNamesTheJobFileOfAFaultySetting) {
+  testing::TempDir dir;
+  Job job;
+  job.data.path = dir.write("cells.csv", "samples,x1\n0,0.0\n1,1.0\n2,2.0\n").string();
+  job.job_file = dir.path() / "job.json";
+  job.evaluation.leave_out = {7};
+  Context context = testing::make_quiet_context("cpu");
+  EXPECT_TRUE(throws_input_error([&] { load_data(context, job); },
+                                 {"job.json: ", "evaluation.leave_out: 7"}));
 }
 
 }  // namespace

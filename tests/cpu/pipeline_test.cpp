@@ -211,6 +211,39 @@ TEST(Pipeline, FinishedStagesAreSkippedAndForcedStagesClearTheLaterOnes) {
   EXPECT_TRUE(again.state.growth.average == first.state.growth.average);
 }
 
+TEST(Pipeline, AChangedJobRerunsTheStagesItAffectsAndKeepsTheEarlierOnes) {
+  testing::TempDir dir;
+  const auto data = dir.write("cells.csv", grid_csv(1.0, 1.0));
+  const auto output = dir.path() / "run";
+  ASSERT_EQ(run_cli({"run", dir.write("job.json", tiny_job(data, output, 20)).string()}), 0);
+  const std::string couple_record = file_text(output / "stages/couple.json");
+  const std::string train_record = file_text(output / "stages/train.json");
+
+  // New prediction times: the coupling and the training stay, prediction and scores run again.
+  const auto times = dir.write("times.json", tiny_job(data, output, 20, "[0.5, 1]"));
+  ASSERT_EQ(run_cli({"evaluate", times.string()}), 0);
+  EXPECT_EQ(file_text(output / "stages/couple.json"), couple_record);
+  EXPECT_EQ(file_text(output / "stages/train.json"), train_record);
+  EXPECT_TRUE(std::filesystem::exists(output / "predictions/t1_positions.npy"));
+  EXPECT_EQ(read_json(output / "job.resolved.json")["prediction"]["times"].size(), 2u);
+
+  // More training steps: training runs again from step 0; `train` leaves prediction undone.
+  const auto longer = dir.write("longer.json", tiny_job(data, output, 30, "[0.5, 1]"));
+  ASSERT_EQ(run_cli({"train", longer.string()}), 0);
+  EXPECT_EQ(file_text(output / "stages/couple.json"), couple_record);
+  EXPECT_EQ(read_checkpoint(output / "checkpoint.bin").state.steps_taken, 30);
+  EXPECT_FALSE(std::filesystem::exists(output / "stages/predict.json"));
+  EXPECT_FALSE(std::filesystem::exists(output / "metrics.json"));
+
+  // A changed coupling makes it another job's folder: refused without --force, nothing touched.
+  std::string text = tiny_job(data, output, 30, "[0.5, 1]");
+  text.replace(text.find("\"delta\": 5.0"), 12, "\"delta\": 6.0");
+  const auto coupling = dir.write("coupling.json", text);
+  EXPECT_EQ(run_cli({"run", coupling.string()}), 2);
+  EXPECT_EQ(file_text(output / "stages/couple.json"), couple_record);
+  EXPECT_EQ(read_json(output / "job.resolved.json")["coupling"]["delta"], 5.0);
+}
+
 TEST(Pipeline, TrainingContinuesFromItsCheckpointBitForBit) {
   testing::TempDir dir;
   const auto data = dir.write("cells.csv", grid_csv(1.0, 1.5));

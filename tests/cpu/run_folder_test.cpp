@@ -1,9 +1,11 @@
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
 
 #include <fstream>
 #include <sstream>
 
 #include "engine/run_log.h"
+#include "engine/stage_record.h"
 #include "io/atomic_file.h"
 #include "io/run_folder.h"
 #include "test_support.h"
@@ -53,6 +55,38 @@ TEST(CheckOutputFolder, NamesTheNestedKeysThatDiffer) {
       {"coupling.eps differ"}));
 }
 
+TEST(CheckOutputFolder, ChangesTheCallerAcceptsReuseTheFolder) {
+  testing::TempDir run;
+  run.write(kResolvedJobFile, R"({"seed": 1, "prediction": {"times": [], "rtol": 1e-7}})");
+  const std::string changed = R"({"seed": 1, "prediction": {"times": [2], "rtol": 1e-6}})";
+  std::vector<std::string> seen;
+  const ReusableChange accept = [&](const std::vector<std::string>& keys) {
+    seen = keys;
+    return true;
+  };
+  std::vector<std::string> keys;
+  EXPECT_EQ(check_output_folder(run.path(), changed, false, accept, &keys),
+            OutputFolderUse::changed_job);
+  EXPECT_EQ(keys, (std::vector<std::string>{"prediction.rtol", "prediction.times"}));
+  EXPECT_EQ(seen, keys);
+
+  const ReusableChange refuse = [](const std::vector<std::string>&) { return false; };
+  EXPECT_TRUE(throws_input_error([&] { check_output_folder(run.path(), changed, false, refuse); },
+                                 {"prediction.rtol, prediction.times differ"}));
+  EXPECT_EQ(check_output_folder(run.path(), changed, true, refuse), OutputFolderUse::replacing);
+}
+
+TEST(FirstStageReading, EachSectionFeedsItsStage) {
+  EXPECT_EQ(first_stage_reading({"evaluation.max_points"}), Stage::evaluate);
+  EXPECT_EQ(first_stage_reading({"evaluation.seed", "prediction.times"}), Stage::predict);
+  EXPECT_EQ(first_stage_reading({"model.velocity_hidden", "prediction.rtol"}), Stage::train);
+  EXPECT_EQ(first_stage_reading({"training.steps"}), Stage::train);
+  EXPECT_EQ(first_stage_reading({"evaluation.leave_out"}), Stage::couple);
+  EXPECT_EQ(first_stage_reading({"training.steps", "coupling.eps"}), Stage::couple);
+  EXPECT_EQ(first_stage_reading({"seed"}), Stage::couple);
+  EXPECT_EQ(first_stage_reading({"data.path"}), Stage::couple);
+}
+
 TEST(ClearRunOutputs, RemovesEveryRunFileAndNothingElse) {
   testing::TempDir run;
   std::filesystem::create_directories(run.path() / "data");
@@ -91,6 +125,48 @@ TEST(RunLog, FileHoldsMessagesFromBeforeItExisted) {
   EXPECT_NE(late, std::string::npos) << text;
   EXPECT_LT(early, late);
   EXPECT_EQ(text.find("after the run"), std::string::npos) << text;
+}
+
+TEST(RunLog, FileOnlyRecordsStayOffTheTerminal) {
+  testing::TempDir dir;
+  std::ostringstream terminal;
+  ContextOptions options;
+  options.device = "cpu";
+  options.log_sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(terminal);
+  Context context(options);
+  std::filesystem::path path = dir.path() / "mustfm.log";
+  {
+    RunLog log(context);
+    log.record_in_file("before the folder");
+    context.log().info("shown everywhere");
+    log.attach_file(path);
+    log.record_in_file("after the folder");
+  }
+  context.log().flush();
+
+  const std::string text = read_file_bytes(path);
+  EXPECT_NE(text.find("before the folder"), std::string::npos) << text;
+  EXPECT_NE(text.find("after the folder"), std::string::npos) << text;
+  EXPECT_NE(text.find("shown everywhere"), std::string::npos) << text;
+  EXPECT_NE(terminal.str().find("shown everywhere"), std::string::npos) << terminal.str();
+  EXPECT_EQ(terminal.str().find("folder"), std::string::npos) << terminal.str();
+}
+
+TEST(RunLog, FileOnlyRecordsFollowTheLogLevel) {
+  testing::TempDir dir;
+  ContextOptions options;
+  options.device = "cpu";
+  options.log_level = "warn";
+  std::ostringstream terminal;
+  options.log_sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(terminal);
+  Context context(options);
+  std::filesystem::path path = dir.path() / "mustfm.log";
+  {
+    RunLog log(context);
+    log.attach_file(path);
+    log.record_in_file("an info record");
+  }
+  EXPECT_EQ(read_file_bytes(path).find("an info record"), std::string::npos);
 }
 
 }  // namespace

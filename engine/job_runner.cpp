@@ -192,9 +192,10 @@ Checkpoint read_trained(const RunFolder& folder) {
   }
 }
 
-void run_training_stage(Context& context,
-                        const RunInputs& in,
-                        const std::vector<StoredPairs>& intervals) {
+// Returns the training seconds spent before an interruption this run continued from.
+double run_training_stage(Context& context,
+                          const RunInputs& in,
+                          const std::vector<StoredPairs>& intervals) {
   const TrainingOutcome outcome =
       train_networks(context, in.job, in.training, intervals, in.folder);
   context.log().info("trained {} steps{}, final loss {:.4g}", outcome.steps,
@@ -202,6 +203,7 @@ void run_training_stage(Context& context,
                          ? " (continued from step " + std::to_string(outcome.resumed_from) + ")"
                          : std::string(),
                      outcome.final_loss);
+  return outcome.earlier_seconds;
 }
 
 void run_prediction_stage(Context& context, const RunInputs& in, const Checkpoint& checkpoint) {
@@ -328,13 +330,14 @@ std::string run_stages(Context& context, const Job& job, Stage last, Stage first
     earlier_ran = true;
     log.info("stage {}", stage_name(stage));
     const Clock::time_point start = Clock::now();
+    double earlier_seconds = 0.0;
     try {
       switch (stage) {
         case Stage::couple:
           run_coupling_stage(context, inputs);
           break;
         case Stage::train:
-          run_training_stage(context, inputs, pairs);
+          earlier_seconds = run_training_stage(context, inputs, pairs);
           break;
         case Stage::predict:
           run_prediction_stage(context, inputs, *trained);
@@ -355,7 +358,7 @@ std::string run_stages(Context& context, const Job& job, Stage last, Stage first
       log.error("stage {} failed: {}", stage_name(stage), error.what());
       throw;
     }
-    const double seconds = seconds_since(start);
+    const double seconds = seconds_since(start) + earlier_seconds;
     record_finished_stage(folder, stage, seconds);
     log.info("stage {} finished in {:.3g} s", stage_name(stage), seconds);
   }

@@ -38,9 +38,8 @@ Progress::~Progress() {
   // done.
   if (std::uncaught_exceptions() > uncaught_at_start_) {
     if (interactive_) std::fprintf(stderr, "\r\033[K");
-    logger_.info(
-        "{} stopped after {}", label_,
-        show_rate_ ? std::to_string(done_before_ + last_done_) : format_seconds(seconds_elapsed()));
+    // Time, not a count: the count is only as fresh as the last report.
+    logger_.info("{}: stopped after {}", label_, format_seconds(seconds_elapsed()));
     return;
   }
   finish();
@@ -81,7 +80,7 @@ void Progress::finish(const std::string& detail) {
   double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   if (interactive_) std::fprintf(stderr, "\r\033[K");
   const std::string count =
-      show_rate_ ? " " + std::to_string(done_before_ + last_done_) : std::string();
+      show_rate_ ? fmt::format(" {}", done_before_ + last_done_) : std::string();
   logger_.info("{}{} done in {}{}", label_, count, format_seconds(elapsed),
                detail.empty() ? "" : ", " + detail);
 }

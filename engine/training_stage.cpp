@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -28,15 +29,17 @@ struct LossRow {
   // them unchanged.
   double total = 0.0;
   double learning_rate = 0.0;
+  // Training seconds from the start of the training (across interruptions) to this row.
+  double seconds = 0.0;
 };
 
 void write_loss_csv(const std::filesystem::path& path, const std::vector<LossRow>& rows) {
   AtomicFileWriter writer(path);
   std::ostream& out = writer.stream();
-  out << "step,velocity_loss,growth_loss,loss,learning_rate\n";
+  out << "step,velocity_loss,growth_loss,loss,learning_rate,seconds\n";
   for (const LossRow& row : rows)
-    out << fmt::format("{},{:.9g},{:.9g},{:.9g},{:.9g}\n", row.step, row.velocity, row.growth,
-                       row.total, row.learning_rate);
+    out << fmt::format("{},{:.9g},{:.9g},{:.9g},{:.9g},{:.3f}\n", row.step, row.velocity,
+                       row.growth, row.total, row.learning_rate, row.seconds);
   writer.commit();
 }
 
@@ -51,8 +54,9 @@ std::vector<LossRow> read_loss_csv(const std::filesystem::path& path, std::int64
     LossRow row;
     char c1 = 0, c2 = 0, c3 = 0, c4 = 0;
     std::istringstream fields(line);
+    char c5 = 0;
     if (!(fields >> row.step >> c1 >> row.velocity >> c2 >> row.growth >> c3 >> row.total >> c4 >>
-          row.learning_rate))
+          row.learning_rate >> c5 >> row.seconds))
       return {};
     if (row.step <= last_step) rows.push_back(row);
   }
@@ -93,6 +97,7 @@ TrainingOutcome train_networks(Context& context,
     load_checkpoint(checkpoint, step);
     outcome.resumed_from = step.steps_taken();
     rows = read_loss_csv(loss_path, outcome.resumed_from);
+    if (!rows.empty()) outcome.earlier_seconds = rows.back().seconds;
     log.info("training continues from {} at step {}", checkpoint.string(), outcome.resumed_from);
   }
   const std::int64_t total = job.training.steps;
@@ -116,8 +121,25 @@ TrainingOutcome train_networks(Context& context,
       job.training.checkpoint_every > 0 ? job.training.checkpoint_every : total;
   LossRow window;
   int window_steps = 0;
+  const auto started = std::chrono::steady_clock::now();
+  const auto close_window = [&](std::int64_t done) {
+    window.step = done;
+    window.velocity /= window_steps;
+    window.growth /= window_steps;
+    window.total = window.velocity + window.growth;
+    window.seconds =
+        outcome.earlier_seconds +
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    rows.push_back(window);
+    outcome.final_loss = window.total;
+    window = LossRow{};
+    window_steps = 0;
+  };
   while (step.steps_taken() < total) {
     if (context.stop_requested()) {
+      // The steps since the last row become a row of their own, so the continued run's curve
+      // and its seconds miss nothing.
+      if (window_steps > 0) close_window(step.steps_taken());
       write_loss_csv(loss_path, rows);
       save_checkpoint(checkpoint, step, job);
       throw Interrupted(
@@ -137,18 +159,11 @@ TrainingOutcome train_networks(Context& context,
     ++window_steps;
     const std::int64_t done = step.steps_taken();
     if (done % log_every == 0 || done == total) {
-      window.step = done;
-      window.velocity /= window_steps;
-      window.growth /= window_steps;
-      window.total = window.velocity + window.growth;
-      rows.push_back(window);
+      close_window(done);
+      const LossRow& row = rows.back();
       progress.update(done - outcome.resumed_from,
                       fmt::format("loss {:.4g} (velocity {:.4g}, growth {:.4g}), lr {:.3g}",
-                                  window.velocity + window.growth, window.velocity, window.growth,
-                                  window.learning_rate));
-      outcome.final_loss = window.velocity + window.growth;
-      window = LossRow{};
-      window_steps = 0;
+                                  row.total, row.velocity, row.growth, row.learning_rate));
     }
     if (done % checkpoint_every == 0 || done == total) {
       write_loss_csv(loss_path, rows);

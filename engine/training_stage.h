@@ -27,6 +27,9 @@ struct TrainingOutcome {
   std::int64_t resumed_from = 0;
   double final_loss = 0.0;
   std::int64_t dropped_pairs = 0;
+  // Training seconds spent before the run continued (from training/loss.csv), so a stage's time
+  // counts the interrupted part too.
+  double earlier_seconds = 0.0;
 };
 
 // `intervals[k]` holds the pairs between training snapshots k and k + 1 of `dataset` (the

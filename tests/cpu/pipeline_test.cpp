@@ -6,11 +6,13 @@
 #include <fmt/format.h>
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/checkpoint.h"
@@ -344,6 +346,68 @@ TEST(Pipeline, AStopRequestKeepsTheCheckpointAndTheRerunFinishesTheSameTraining)
   EXPECT_THROW(run_job_until(context, job, Stage::predict), Interrupted);
   EXPECT_FALSE(std::filesystem::exists(dir.path() / "b" / "stages/predict.json"));
   EXPECT_EQ(remove_stale_temporaries(dir.path() / "b"), 0u);
+}
+
+struct LossCsvRow {
+  std::int64_t step;
+  double seconds;
+};
+
+std::vector<LossCsvRow> read_loss_rows(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "step,velocity_loss,growth_loss,loss,learning_rate,seconds");
+  std::vector<LossCsvRow> rows;
+  while (std::getline(in, line))
+    rows.push_back({std::stoll(line), std::stod(line.substr(line.rfind(',') + 1))});
+  return rows;
+}
+
+TEST(Pipeline, AnInterruptedTrainingKeepsItsWholeLossCurveAndTime) {
+  testing::TempDir dir;
+  const auto data = dir.write("cells.csv", grid_csv(1.0, 1.0));
+  const auto output = dir.path() / "run";
+  // Long enough that the stop lands well before the end even on a loaded machine.
+  constexpr int kSteps = 6000;
+  const auto path = dir.write("job.json", tiny_job(data, output, kSteps));
+  const Job job = load_job_with_overrides(path.string(), {});
+  Context context = testing::make_quiet_context("cpu");
+  std::atomic<bool> stop{false};
+  context.set_stop_flag(&stop);
+  couple_job(context, job);
+  // Stop soon after the first checkpoint (step 100), between two loss rows (every 20 steps).
+  std::thread watcher([&] {
+    while (!std::filesystem::exists(output / "checkpoint.bin"))
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    stop = true;
+  });
+  EXPECT_THROW(run_job_until(context, job, Stage::train), Interrupted);
+  watcher.join();
+  const std::int64_t stopped_at = read_checkpoint(output / "checkpoint.bin").state.steps_taken;
+  ASSERT_GE(stopped_at, 100);
+  ASSERT_LT(stopped_at, kSteps) << "training finished before the stop request";
+  const std::vector<LossCsvRow> before = read_loss_rows(output / "training/loss.csv");
+  ASSERT_FALSE(before.empty());
+  EXPECT_EQ(before.back().step, stopped_at);  // the steps since the last row, as a row
+
+  stop = false;
+  run_job_until(context, job, Stage::train);
+  const std::vector<LossCsvRow> rows = read_loss_rows(output / "training/loss.csv");
+  std::vector<std::int64_t> expected_steps;
+  for (std::int64_t s = 20; s <= kSteps; s += 20) {
+    if (s > stopped_at && (expected_steps.empty() || expected_steps.back() < stopped_at))
+      expected_steps.push_back(stopped_at);
+    expected_steps.push_back(s);
+  }
+  std::vector<std::int64_t> steps;
+  for (const LossCsvRow& row : rows) steps.push_back(row.step);
+  EXPECT_EQ(steps, expected_steps);
+  for (std::size_t r = 1; r < rows.size(); ++r) EXPECT_GE(rows[r].seconds, rows[r - 1].seconds);
+  // The stage's time counts the part before the interruption.
+  const nlohmann::json record = read_json(output / "stages/train.json");
+  EXPECT_GE(record["seconds"].get<double>(), rows.back().seconds - 1e-3);
+  EXPECT_GT(rows.back().seconds, before.back().seconds);
 }
 
 TEST(Pipeline, DamagedInputsOfAForcedStageLeaveItsOutputsInPlace) {

@@ -47,9 +47,32 @@ std::vector<std::string> differing_keys(const nlohmann::json& a, const nlohmann:
   return keys;
 }
 
-std::string describe_keys(const std::vector<std::string>& keys) {
+// The value at a dotted path of at most two levels, as compact JSON ("absent" when missing).
+std::string value_at(const nlohmann::json& job, const std::string& key) {
+  const std::size_t dot = key.find('.');
+  const nlohmann::json* value = &job;
+  for (const std::string& name :
+       dot == std::string::npos
+           ? std::vector<std::string>{key}
+           : std::vector<std::string>{key.substr(0, dot), key.substr(dot + 1)}) {
+    if (!value->is_object() || !value->contains(name)) return "absent";
+    value = &(*value)[name];
+  }
+  return value->dump();
+}
+
+// "a.b differs (1 in the folder's run, 2 in this job)"; values only for a few keys.
+std::string describe_keys(const std::vector<std::string>& keys,
+                          const nlohmann::json& previous,
+                          const nlohmann::json& current) {
+  constexpr std::size_t kKeysWithValues = 3;
   std::string joined;
-  for (const std::string& key : keys) joined += (joined.empty() ? "" : ", ") + key;
+  for (const std::string& key : keys) {
+    joined += (joined.empty() ? "" : ", ") + key;
+    if (keys.size() <= kKeysWithValues)
+      joined += " (" + value_at(previous, key) + " in the folder's run, " + value_at(current, key) +
+                " in this job)";
+  }
   return joined + (keys.size() == 1 ? " differs" : " differ");
 }
 
@@ -61,7 +84,20 @@ OutputFolderUse check_output_folder(const std::filesystem::path& root,
                                     const ReusableChange& reusable,
                                     std::vector<std::string>* changed_keys) {
   std::error_code error;
-  if (!std::filesystem::exists(root, error)) return OutputFolderUse::fresh;
+  if (!std::filesystem::exists(root, error)) {
+    // The folder will be created with its parents; a file in their place is the user's to fix.
+    for (std::filesystem::path parent = root.parent_path(); !parent.empty();
+         parent = parent.parent_path()) {
+      if (std::filesystem::exists(parent, error)) {
+        MUSTFM_EXPECTS(std::filesystem::is_directory(parent, error),
+                       "output.dir " + root.string() + " cannot be created: " + parent.string() +
+                           " is a file, not a folder");
+        break;
+      }
+      if (parent == parent.parent_path()) break;
+    }
+    return OutputFolderUse::fresh;
+  }
   MUSTFM_EXPECTS(std::filesystem::is_directory(root, error),
                  "output.dir " + root.string() + " exists and is not a folder");
   if (std::filesystem::is_empty(root, error)) return OutputFolderUse::fresh;
@@ -81,10 +117,10 @@ OutputFolderUse check_output_folder(const std::filesystem::path& root,
     return OutputFolderUse::changed_job;
   }
   if (force) return OutputFolderUse::replacing;
-  const std::string why =
-      readable ? describe_keys(keys) : std::string("its ") + kResolvedJobFile + " cannot be read";
+  const std::string why = readable ? describe_keys(keys, previous, current)
+                                   : std::string("its ") + kResolvedJobFile + " cannot be read";
   throw InputError("output.dir " + root.string() + " holds the run of a different job (" + why +
-                   "); choose another output.dir, or pass --force to replace it");
+                   "); choose another output.dir (or -o), or pass --force to replace it");
 }
 
 void clear_run_outputs(const std::filesystem::path& root) {

@@ -7,12 +7,14 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <vector>
 
 #include "engine/job_runner.h"
 #include "engine/synthetic.h"
 #include "io/job_parser.h"
+#include "io/json_fields.h"
 #include "io/table_writer.h"
 #include "kernels/common/backend.h"
 #include "kernels/common/error.h"
@@ -56,7 +58,12 @@ void add_job_arguments(CLI::App& command,
   command.add_option("--device", arguments.device, "Override backend.device: auto, cpu, cuda");
   command.add_option("--log-level", arguments.log_level, "Override output.log_level");
   if (writes_outputs) {
-    command.add_option("-o,--output", arguments.output_dir, "Override output.dir");
+    command.add_option("-o,--output", arguments.output_dir, "Override output.dir")
+        ->check(CLI::Validator(
+            [](std::string& text) {
+              return text.empty() ? std::string("needs a folder name") : std::string();
+            },
+            "DIR"));
     command.add_flag("--force", arguments.overrides.force, force_help);
   }
 }
@@ -71,8 +78,23 @@ Job load_job_from(JobArguments& arguments) {
 struct GenerateArguments {
   std::string output;
   bool growth = false;
+  bool force = false;
   SyntheticSettings settings;
 };
+
+// The table's file: its folder must exist, and an existing file is kept unless --force.
+void check_generate_target(const GenerateArguments& arguments) {
+  const std::filesystem::path path(arguments.output);
+  const std::filesystem::path folder = path.has_parent_path() ? path.parent_path() : ".";
+  std::error_code error;
+  MUSTFM_EXPECTS(std::filesystem::is_directory(folder, error),
+                 "generate: cannot write " + path.string() + ": the folder " + folder.string() +
+                     " does not exist");
+  MUSTFM_EXPECTS(!std::filesystem::is_directory(path, error),
+                 "generate: " + path.string() + " is a folder; name a CSV file");
+  MUSTFM_EXPECTS(arguments.force || !std::filesystem::exists(path, error),
+                 "generate: " + path.string() + " exists; pass --force to replace it");
+}
 
 void print_info() {
   std::cout << "mustfm-engine " << kVersion << "\n";
@@ -121,6 +143,7 @@ int run_command_line(int argc, char** argv) {
   CLI::App* generate =
       app.add_subcommand("generate", "Write the built-in multiscale benchmark as a CSV table");
   generate->add_option("output", generate_arguments.output, "CSV file to write")->required();
+  generate->add_flag("--force", generate_arguments.force, "Replace the file if it exists");
   generate->add_flag("--growth", generate_arguments.growth,
                      "One fine cluster doubles and one halves between the snapshots");
   generate
@@ -145,6 +168,23 @@ int run_command_line(int argc, char** argv) {
 
   CLI::App* keys = app.add_subcommand("keys", "Print every job-file key with its default");
   CLI::App* info = app.add_subcommand("info", "Print the build's backends and devices");
+
+  // CLI11 reads a misspelled command as a stray argument and says only that a command is
+  // required; name the word and the likely command instead.
+  if (argc > 1 && argv[1][0] != '-') {
+    std::vector<std::string> names;
+    for (const CLI::App* command : app.get_subcommands({})) names.push_back(command->get_name());
+    const std::string word = argv[1];
+    if (std::find(names.begin(), names.end(), word) == names.end()) {
+      const std::string suggestion = detail::closest_match(word, names);
+      std::string message = "unknown command \"" + word + "\"";
+      if (!suggestion.empty()) message += "; did you mean \"" + suggestion + "\"?";
+      message += " (commands:";
+      for (const std::string& name : names) message += " " + name;
+      std::fprintf(stderr, "mustfm-engine: error: %s)\n", message.c_str());
+      return 2;
+    }
+  }
 
   try {
     app.parse(argc, argv);
@@ -175,6 +215,7 @@ int run_command_line(int argc, char** argv) {
       std::cout << validate_job(*context, job);
       std::cout << "job " << validate_arguments.job_path << " is valid\n";
     } else if (*generate) {
+      check_generate_target(generate_arguments);
       CellTable table = generate_multiscale(generate_arguments.settings, generate_arguments.growth);
       write_cell_table_csv(generate_arguments.output, table);
       std::cout << "wrote " << table.cell_count << " cells to " << generate_arguments.output

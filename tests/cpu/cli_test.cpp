@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/cli/commands.h"
+#include "io/atomic_file.h"
 #include "io/table_reader.h"
 #include "test_support.h"
 
@@ -161,6 +162,26 @@ TEST(Cli, GenerateWritesTheBuiltinTable) {
   EXPECT_EQ(table.dimension, 2u);
   EXPECT_EQ(table.level_names, (std::vector<std::string>{"scale0", "scale1"}));
   EXPECT_EQ(run_cli({"generate", csv.string(), "--seed", "-3"}), 2);
+
+  // An existing file is kept unless --force; a missing folder is named, not a temporary file.
+  const std::string before = read_file_bytes(csv);
+  EXPECT_EQ(run_cli({"generate", csv.string(), "--cells-per-cluster", "2"}), 2);
+  EXPECT_EQ(read_file_bytes(csv), before);
+  EXPECT_EQ(run_cli({"generate", csv.string(), "--cells-per-cluster", "2", "--force"}), 0);
+  EXPECT_NE(read_file_bytes(csv), before);
+  EXPECT_EQ(run_cli({"generate", (dir.path() / "none" / "cells.csv").string()}), 2);
+  EXPECT_EQ(run_cli({"generate", dir.path().string()}), 2);
+}
+
+TEST(Cli, MisspelledCommandsAndEmptyOrBlockedOutputFoldersExitTwo) {
+  testing::TempDir dir;
+  EXPECT_EQ(run_cli({"runn", "job.json"}), 2);
+  const auto blocker = dir.write("afile", "not a folder");
+  const auto job = dir.write("job.json", small_builtin_job(dir.path() / "run"));
+  EXPECT_EQ(run_cli({"run", job.string(), "-o", ""}), 2);
+  EXPECT_EQ(run_cli({"run", job.string(), "-o", (blocker / "run").string()}), 2);
+  EXPECT_EQ(read_file_bytes(blocker), "not a folder");
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "run"));
 }
 
 TEST(Cli, ProcessExitStatusesAreDistinct) {

@@ -39,9 +39,14 @@ TEST(CheckOutputFolder, RefusesForeignFoldersAndOtherJobsRuns) {
 
   testing::TempDir run;
   run.write(kResolvedJobFile, "{\"seed\": 1}");
-  EXPECT_TRUE(throws_input_error([&] { check_output_folder(run.path(), "{\"seed\": 2}", false); },
-                                 {"different job", "seed differ", "--force"}));
+  EXPECT_TRUE(throws_input_error(
+      [&] { check_output_folder(run.path(), "{\"seed\": 2}", false); },
+      {"different job", "seed (1 in the folder's run, 2 in this job) differs", "--force"}));
   EXPECT_EQ(check_output_folder(run.path(), "{\"seed\": 2}", true), OutputFolderUse::replacing);
+
+  // A folder that would need a file as its parent.
+  EXPECT_TRUE(throws_input_error([&] { check_output_folder(file / "run", "{}", false); },
+                                 {"cells.csv is a file, not a folder"}));
 }
 
 TEST(CheckOutputFolder, NamesTheNestedKeysThatDiffer) {
@@ -52,7 +57,7 @@ TEST(CheckOutputFolder, NamesTheNestedKeysThatDiffer) {
         check_output_folder(run.path(), R"({"seed": 1, "coupling": {"eps": 0.01, "delta": 5}})",
                             false);
       },
-      {"coupling.eps differ"}));
+      {"coupling.eps (0.001 in the folder's run, 0.01 in this job) differs"}));
 }
 
 TEST(CheckOutputFolder, ChangesTheCallerAcceptsReuseTheFolder) {
@@ -72,7 +77,9 @@ TEST(CheckOutputFolder, ChangesTheCallerAcceptsReuseTheFolder) {
 
   const ReusableChange refuse = [](const std::vector<std::string>&) { return false; };
   EXPECT_TRUE(throws_input_error([&] { check_output_folder(run.path(), changed, false, refuse); },
-                                 {"prediction.rtol, prediction.times differ"}));
+                                 {"prediction.rtol (1e-07 in the folder's run, 1e-06 in this job), "
+                                  "prediction.times ([] in the folder's run, [2] in this job) "
+                                  "differ"}));
   EXPECT_EQ(check_output_folder(run.path(), changed, true, refuse), OutputFolderUse::replacing);
 }
 

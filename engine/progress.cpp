@@ -50,8 +50,13 @@ std::string Progress::format_line(std::int64_t done, const std::string& detail) 
   double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
   const std::int64_t shown = done_before_ + done;
   const std::int64_t shown_total = done_before_ + total_;
-  std::string line = fmt::format("{} {}", label_, shown);
-  if (total_ > 0) line += fmt::format("/{} ({:.0f}%)", shown_total, 100.0 * shown / shown_total);
+  std::string line = label_;
+  if (!show_rate_ && total_ > 0)  // a count in such units means nothing either: the share only
+    line += fmt::format(" {:.0f}%", 100.0 * shown / shown_total);
+  else if (total_ > 0)
+    line += fmt::format(" {}/{} ({:.0f}%)", shown, shown_total, 100.0 * shown / shown_total);
+  else
+    line += fmt::format(" {}", shown);
   if (show_rate_) line += fmt::format(", {:.3g}/s", rate);
   if (total_ > 0 && rate > 0 && done < total_)
     line += ", " + format_seconds(static_cast<double>(total_ - done) / rate) + " left";

@@ -25,8 +25,8 @@ class Progress {
 
   // Overrides terminal detection (tests, embedding programs).
   void set_interactive(bool interactive) { interactive_ = interactive; }
-  // Leaves the rate out of the line, for units whose rate means nothing to a reader (a share of
-  // a time span, say); the time left is still shown.
+  // Leaves the rate and the count out of the line, for units that mean nothing to a reader (a
+  // share of a time span, say): the line shows the percentage and the time left.
   void hide_rate() { show_rate_ = false; }
   // Work done before this Progress began (a resumed run): lines count from it, while the rate
   // and the time left come from the work done since.

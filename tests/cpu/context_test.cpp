@@ -80,6 +80,20 @@ TEST(Progress, PlainLinesWhenNotATerminal) {
   EXPECT_NE(log.str().find("training 10 done in"), std::string::npos) << log.str();
 }
 
+TEST(Progress, UnitsWithoutMeaningShowOnlyTheShare) {
+  std::ostringstream log;
+  Context context(quiet_options(log));
+  Progress progress(context.log(), "prediction", 1000, /*interval_seconds=*/0.0);
+  progress.set_interactive(false);
+  progress.hide_rate();
+  progress.update(137, "t 1.37 of 0 to 4");
+  progress.finish();
+  EXPECT_NE(log.str().find("prediction 14%, "), std::string::npos) << log.str();
+  EXPECT_NE(log.str().find("t 1.37 of 0 to 4"), std::string::npos) << log.str();
+  EXPECT_EQ(log.str().find("/1000"), std::string::npos) << log.str();
+  EXPECT_EQ(log.str().find("/s"), std::string::npos) << log.str();
+}
+
 TEST(Progress, ResumedWorkCountsFromWhereItStartedAndInterruptedWorkSaysSo) {
   std::ostringstream log;
   Context context(quiet_options(log));

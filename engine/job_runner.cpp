@@ -362,6 +362,11 @@ std::string run_stages(Context& context, const Job& job, Stage last, Stage first
     record_finished_stage(folder, stage, seconds);
     log.info("stage {} finished in {:.3g} s", stage_name(stage), seconds);
   }
+  if (last < Stage::evaluate && !finished_stage_seconds(folder, Stage::evaluate))
+    log.info(
+        "stopped after stage {}, as asked; `run` (or a later stage's command) on the same "
+        "job continues from here",
+        stage_name(last));
   return folder.root().string();
 }
 

@@ -62,10 +62,6 @@ std::string resolved_job_text(const Job& job) {
   return job_to_json(absolute).dump(2);
 }
 
-}  // namespace
-
-namespace {
-
 // A run folder carries on under a changed job when the data and the coupling stay as they were:
 // the stages the change affects run again, the ones before keep their outputs.
 bool later_stages_only(const std::vector<std::string>& keys) {
@@ -292,7 +288,7 @@ std::string run_stages(Context& context, const Job& job, Stage last, Stage first
     log.info(
         "the job changed since this folder's last command ({}): stage {} and later run "
         "again, earlier stages keep their outputs",
-        fmt::format("{}", fmt::join(changed_keys, ", ")), stage_name(from));
+        fmt::join(changed_keys, ", "), stage_name(from));
     for (int later = kStageCount - 1; later >= static_cast<int>(from); --later)
       clear_stage(folder, static_cast<Stage>(later));
   }

@@ -52,9 +52,8 @@ std::vector<LossRow> read_loss_csv(const std::filesystem::path& path, std::int64
   if (!in || !std::getline(in, line)) return rows;
   while (std::getline(in, line)) {
     LossRow row;
-    char c1 = 0, c2 = 0, c3 = 0, c4 = 0;
+    char c1 = 0, c2 = 0, c3 = 0, c4 = 0, c5 = 0;
     std::istringstream fields(line);
-    char c5 = 0;
     if (!(fields >> row.step >> c1 >> row.velocity >> c2 >> row.growth >> c3 >> row.total >> c4 >>
           row.learning_rate >> c5 >> row.seconds))
       return {};

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <set>
 #include <string>
 #include <vector>
@@ -47,18 +48,11 @@ std::vector<std::string> differing_keys(const nlohmann::json& a, const nlohmann:
   return keys;
 }
 
-// The value at a dotted path of at most two levels, as compact JSON ("absent" when missing).
-std::string value_at(const nlohmann::json& job, const std::string& key) {
-  const std::size_t dot = key.find('.');
-  const nlohmann::json* value = &job;
-  for (const std::string& name :
-       dot == std::string::npos
-           ? std::vector<std::string>{key}
-           : std::vector<std::string>{key.substr(0, dot), key.substr(dot + 1)}) {
-    if (!value->is_object() || !value->contains(name)) return "absent";
-    value = &(*value)[name];
-  }
-  return value->dump();
+// The value at a dotted path ("coupling.eps"), as compact JSON ("absent" when missing).
+std::string value_at(const nlohmann::json& job, std::string key) {
+  std::replace(key.begin(), key.end(), '.', '/');
+  const nlohmann::json::json_pointer at("/" + key);
+  return job.contains(at) ? job.at(at).dump() : "absent";
 }
 
 // "a.b differs (1 in the folder's run, 2 in this job)"; values only for a few keys.

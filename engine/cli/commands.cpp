@@ -46,6 +46,11 @@ struct JobArguments {
   std::string output_dir;
   std::string device;
   std::string log_level;
+  // Set when the option is declared; an option given on the command line overrides the job's
+  // setting even when empty, so the job's own checks judge the value.
+  CLI::Option* output_option = nullptr;
+  CLI::Option* device_option = nullptr;
+  CLI::Option* log_level_option = nullptr;
 };
 
 void add_job_arguments(CLI::App& command,
@@ -55,23 +60,25 @@ void add_job_arguments(CLI::App& command,
                            "Rerun this stage even if it finished; replace another job's run in "
                            "the output folder") {
   command.add_option("job", arguments.job_path, "Job file (JSON, comments allowed)")->required();
-  command.add_option("--device", arguments.device, "Override backend.device: auto, cpu, cuda");
-  command.add_option("--log-level", arguments.log_level, "Override output.log_level");
+  arguments.device_option =
+      command.add_option("--device", arguments.device, "Override backend.device: auto, cpu, cuda");
+  arguments.log_level_option =
+      command.add_option("--log-level", arguments.log_level, "Override output.log_level");
   if (writes_outputs) {
-    command.add_option("-o,--output", arguments.output_dir, "Override output.dir")
-        ->check(CLI::Validator(
-            [](std::string& text) {
-              return text.empty() ? std::string("needs a folder name") : std::string();
-            },
-            "DIR"));
+    arguments.output_option =
+        command.add_option("-o,--output", arguments.output_dir, "Override output.dir");
     command.add_flag("--force", arguments.overrides.force, force_help);
   }
 }
 
+bool given(const CLI::Option* option) {
+  return option != nullptr && option->count() > 0;
+}
+
 Job load_job_from(JobArguments& arguments) {
-  if (!arguments.output_dir.empty()) arguments.overrides.output_dir = arguments.output_dir;
-  if (!arguments.device.empty()) arguments.overrides.device = arguments.device;
-  if (!arguments.log_level.empty()) arguments.overrides.log_level = arguments.log_level;
+  if (given(arguments.output_option)) arguments.overrides.output_dir = arguments.output_dir;
+  if (given(arguments.device_option)) arguments.overrides.device = arguments.device;
+  if (given(arguments.log_level_option)) arguments.overrides.log_level = arguments.log_level;
   return load_job_with_overrides(arguments.job_path, arguments.overrides);
 }
 
@@ -94,6 +101,40 @@ void check_generate_target(const GenerateArguments& arguments) {
                  "generate: " + path.string() + " is a folder; name a CSV file");
   MUSTFM_EXPECTS(arguments.force || !std::filesystem::exists(path, error),
                  "generate: " + path.string() + " exists; pass --force to replace it");
+}
+
+// CLI11 reads a misspelled command as a stray argument and says only that a command is
+// required; name the word and the likely command instead.
+void check_command_name(const CLI::App& app, int argc, char** argv) {
+  if (argc < 2 || argv[1][0] == '-') return;
+  std::vector<std::string> names;
+  for (const CLI::App* command : app.get_subcommands({})) names.push_back(command->get_name());
+  const std::string word = argv[1];
+  if (std::find(names.begin(), names.end(), word) != names.end()) return;
+  const std::string suggestion = detail::closest_match(word, names);
+  std::string message = "unknown command \"" + word + "\"";
+  if (!suggestion.empty()) message += "; did you mean \"" + suggestion + "\"?";
+  message += " (commands:";
+  for (const std::string& name : names) message += " " + name;
+  throw InputError(message + ")");
+}
+
+// Parses the command line; false when it asked for help or the version, which are printed.
+// Any other parse error is bad input, reported like the rest.
+bool parse_command_line(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+    return true;
+  } catch (const CLI::CallForHelp&) {
+    std::cout << app.help();
+  } catch (const CLI::CallForAllHelp&) {
+    std::cout << app.help("", CLI::AppFormatMode::All);
+  } catch (const CLI::CallForVersion& version) {
+    std::cout << version.what() << "\n";
+  } catch (const CLI::ParseError& error) {
+    throw InputError(std::string(error.what()) + "; run with --help for more information");
+  }
+  return false;
 }
 
 void print_info() {
@@ -169,30 +210,9 @@ int run_command_line(int argc, char** argv) {
   CLI::App* keys = app.add_subcommand("keys", "Print every job-file key with its default");
   CLI::App* info = app.add_subcommand("info", "Print the build's backends and devices");
 
-  // CLI11 reads a misspelled command as a stray argument and says only that a command is
-  // required; name the word and the likely command instead.
-  if (argc > 1 && argv[1][0] != '-') {
-    std::vector<std::string> names;
-    for (const CLI::App* command : app.get_subcommands({})) names.push_back(command->get_name());
-    const std::string word = argv[1];
-    if (std::find(names.begin(), names.end(), word) == names.end()) {
-      const std::string suggestion = detail::closest_match(word, names);
-      std::string message = "unknown command \"" + word + "\"";
-      if (!suggestion.empty()) message += "; did you mean \"" + suggestion + "\"?";
-      message += " (commands:";
-      for (const std::string& name : names) message += " " + name;
-      std::fprintf(stderr, "mustfm-engine: error: %s)\n", message.c_str());
-      return 2;
-    }
-  }
-
   try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& error) {
-    return app.exit(error) == 0 ? 0 : 2;
-  }
-
-  try {
+    check_command_name(app, argc, argv);
+    if (!parse_command_line(app, argc, argv)) return 0;
     const auto chosen =
         std::find_if(stage_commands.begin(), stage_commands.end(),
                      [](const StageCommand& command) { return command.app->parsed(); });
